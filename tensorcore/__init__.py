@@ -1,0 +1,52 @@
+"""tensorcore: a small, fast tensor engine with autodiff and a Keras-style training library.
+
+    import tensorcore as tc
+    x = tc.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    (x @ x.T).sum().backward()
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import dtypes as _dtypes
+from .dtypes import float32, float64, int32, int64, bool_ as bool  # noqa: A001
+from .tensor import (Tensor, tensor, as_tensor, from_numpy, zeros, ones, full, zeros_like,
+                     ones_like, arange, eye)
+from . import _methods  # noqa: F401  (attaches operators and methods to Tensor)
+from .ops_elementwise import (add, subtract, multiply, divide, power, negative, maximum,
+                              minimum, equal, not_equal, less, less_equal, greater,
+                              greater_equal, exp, log, sqrt, abs, square, tanh, sigmoid, relu,
+                              sign, reciprocal, where, clip)
+from .ops_reduce import sum, mean, max, min, var, argmax, argmin, logsumexp
+from .ops_shape import (reshape, flatten, permute_dims, transpose, swapaxes, expand_dims,
+                        squeeze, broadcast_to, concatenate, stack)
+from .ops_matrix import matmul, softmax, log_softmax
+from .autograd import no_grad, enable_grad, is_grad_enabled
+from . import autograd, random
+from .backend import set_backend, get_backend, set_num_threads, get_num_threads
+from ._config import show_config
+
+__all__ = [
+    "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "zeros_like",
+    "ones_like", "arange", "eye", "float32", "float64", "int32", "int64", "bool",
+    "add", "subtract", "multiply", "divide", "power", "negative", "maximum", "minimum",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "exp", "log",
+    "sqrt", "abs", "square", "tanh", "sigmoid", "relu", "sign", "reciprocal", "where", "clip",
+    "sum", "mean", "max", "min", "var", "argmax", "argmin", "logsumexp", "reshape", "flatten",
+    "permute_dims", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
+    "concatenate", "stack", "matmul", "softmax", "log_softmax", "no_grad", "enable_grad",
+    "is_grad_enabled", "autograd", "random", "set_backend", "get_backend", "set_num_threads",
+    "get_num_threads", "show_config",
+]
+
+
+def __getattr__(name: str):
+    # The Keras-style library and helpers load on first access, keeping `import tensorcore`
+    # fast: tc.layers, tc.models, ... and tc.testing.
+    import importlib
+    lazy = {"layers", "models", "optimizers", "losses", "metrics", "callbacks", "datasets",
+            "utils", "activations", "initializers", "testing", "backend"}
+    if name in lazy:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'tensorcore' has no attribute {name!r}")

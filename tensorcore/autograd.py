@@ -1,0 +1,304 @@
+"""The reverse-mode autodiff tape: graph nodes, backward(), grad() and grad-mode switches.
+
+Each differentiable op that produces a tensor from inputs needing gradients attaches a
+Node holding its parents (a tuple, in argument order) and a backward rule mapping the
+output's gradient to one gradient per parent. Rules are written with Tensor ops, so with
+create_graph=True the backward pass is itself recorded (higher-order gradients).
+
+Broadcasting is handled here, once: a parent's gradient that arrives in a broadcast shape
+is summed back to the parent's shape by `_sum_to_shape` before it is accumulated.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph (the default; off inside `no_grad()`)."""
+    return getattr(_state, "enabled", True)
+
+
+def _set_grad_enabled(flag: bool) -> bool:
+    previous = is_grad_enabled()
+    _state.enabled = flag
+    return previous
+
+
+class no_grad:
+    """Context manager (and decorator) that turns graph recording off."""
+
+    def __enter__(self) -> None:
+        self._previous = _set_grad_enabled(False)
+
+    def __exit__(self, *exc) -> None:
+        _set_grad_enabled(self._previous)
+
+    def __call__(self, fn: Callable) -> Callable:
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+        wrapper.__name__ = getattr(fn, "__name__", "wrapper")
+        wrapper.__doc__ = getattr(fn, "__doc__", None)
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Context manager that turns graph recording back on (inside a no_grad block)."""
+
+    def __enter__(self) -> None:
+        self._previous = _set_grad_enabled(True)
+
+
+class Node:
+    """One recorded op: its parents (in order) and the rule mapping grad_out to their grads."""
+
+    __slots__ = ("parents", "backward", "name", "released")
+
+    def __init__(self, parents: tuple, backward: Callable, name: str) -> None:
+        self.parents = parents
+        self.backward = backward
+        self.name = name
+        self.released = False
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"
+
+
+def needs_grad(*tensors) -> bool:
+    """True when grad mode is on and any of the given tensors requires grad."""
+    if not is_grad_enabled():
+        return False
+    for t in tensors:
+        if getattr(t, "requires_grad", False):
+            return True
+    return False
+
+
+def attach(out, parents: tuple, backward: Callable, name: str):
+    """Record `out` (a Tensor) as produced by `name` from `parents`; returns out.
+
+    `backward(grad, out)` returns one gradient (Tensor or None) per parent; it may return
+    gradients in the broadcast output shape (the engine sums them back)."""
+    out.requires_grad = True
+    out._node = Node(parents, backward, name)
+    return out
+
+
+def custom_op(out: np.ndarray, parents: tuple, backward: Callable, name: str = "custom"):
+    """Wrap a forward result computed by the caller into a Tensor recorded on the tape.
+
+    `backward(grad_out)` receives the output gradient as a Tensor and returns one gradient
+    Tensor (or None) per parent, shaped like that parent, computed with Tensor ops.
+    """
+    from .tensor import Tensor
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"custom_op: out must be a numpy.ndarray, received {type(out).__name__}")
+    parents = tuple(parents)
+    for p in parents:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"custom_op: parents must be Tensors, received {type(p).__name__}")
+    result = Tensor._wrap(out)
+    if needs_grad(*parents):
+        attach(result, parents, lambda grad, _out: backward(grad), name)
+    return result
+
+
+def _sum_to_shape(grad, shape: tuple):
+    """Sum a gradient produced in a broadcast shape back down to `shape`."""
+    if grad.shape == shape:
+        return grad
+    from . import ops_reduce
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    summed = ops_reduce.sum(grad, axis=axes, keepdims=True) if axes else grad
+    if lead:
+        summed = summed.reshape(shape)
+    elif summed.shape != shape:
+        summed = summed.reshape(shape)
+    return summed
+
+
+def _topological_order(roots: Sequence) -> list:
+    """Tensors reachable from roots through recorded nodes, parents before children."""
+    order: list = []
+    visited: set[int] = set()
+    for root in roots:
+        if id(root) in visited or root._node is None:
+            continue
+        stack = [(root, False)]
+        while stack:
+            tensor, expanded = stack.pop()
+            if expanded:
+                order.append(tensor)
+                continue
+            if id(tensor) in visited:
+                continue
+            visited.add(id(tensor))
+            stack.append((tensor, True))
+            node = tensor._node
+            if node is not None:
+                if node.released:
+                    raise RuntimeError(
+                        "backward: the graph through this tensor was already freed by an "
+                        "earlier backward(); pass retain_graph=True to the first call to "
+                        "backpropagate through it twice")
+                for parent in reversed(node.parents):
+                    if parent._node is not None and id(parent) not in visited:
+                        stack.append((parent, False))
+    return order
+
+
+def _run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
+                  create_graph: bool, capture: dict[int, object] | None):
+    """Propagate gradients from roots; into .grad of leaves, or into `capture` if given."""
+    from .tensor import Tensor
+    order = _topological_order(roots)
+    grads: dict[int, Tensor] = {}
+    delivered: set[int] = set()
+    for root, grad in zip(roots, root_grads):
+        _accumulate(grads, root, grad)
+    previous = _set_grad_enabled(create_graph)
+    try:
+        # Leaf roots (a leaf differentiated with respect to itself) never enter `order`.
+        for root in roots:
+            if root._node is None:
+                _deliver(root, grads.pop(id(root), None), capture, delivered)
+        for tensor in reversed(order):
+            grad = grads.pop(id(tensor), None)
+            node = tensor._node
+            if capture is not None and id(tensor) in capture:
+                capture[id(tensor)] = _add(capture[id(tensor)], grad)
+            if grad is None:
+                continue
+            parent_grads = node.backward(grad, tensor)
+            if not isinstance(parent_grads, tuple):
+                parent_grads = (parent_grads,)
+            for parent, pgrad in zip(node.parents, parent_grads):
+                if pgrad is None or not parent.requires_grad:
+                    continue
+                if not isinstance(pgrad, Tensor):
+                    pgrad = Tensor._wrap(np.asarray(pgrad))
+                pgrad = _sum_to_shape(pgrad, parent.shape)
+                if pgrad.dtype != parent.dtype:
+                    pgrad = pgrad.astype(parent.dtype)
+                if parent._node is None:
+                    _deliver(parent, pgrad, capture, delivered)
+                else:
+                    _accumulate(grads, parent, pgrad)
+            if not retain_graph:
+                node.released = True
+                node.parents = ()
+                node.backward = None
+    finally:
+        _set_grad_enabled(previous)
+
+
+def _add(current, grad):
+    if grad is None:
+        return current
+    if current is None:
+        return grad
+    return current + grad
+
+
+def _accumulate(grads: dict, tensor, grad) -> None:
+    key = id(tensor)
+    grads[key] = _add(grads.get(key), grad)
+
+
+def _deliver(leaf, grad, capture, delivered: set) -> None:
+    """Give a leaf its gradient: into capture (grad()) or accumulated into .grad."""
+    if grad is None:
+        return
+    if capture is not None:
+        if id(leaf) in capture:
+            capture[id(leaf)] = _add(capture[id(leaf)], grad)
+        return
+    if leaf.grad is None:
+        if not is_grad_enabled():
+            # .grad must own its memory: not a view, not an object handed to another leaf.
+            grad = grad._owned_copy(force=id(grad) in delivered)
+            delivered.add(id(grad))
+        leaf.grad = grad
+    else:
+        leaf.grad = leaf.grad + grad
+
+
+def _check_roots(op: str, outputs, grad_outputs):
+    from .tensor import Tensor, as_tensor
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs):
+        grad_outputs = [grad_outputs]
+    else:
+        grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"{op}: got {len(outputs)} outputs but {len(grad_outputs)} "
+                         "grad_outputs; expected one per output")
+    roots, root_grads = [], []
+    for out, g in zip(outputs, grad_outputs):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{op}: outputs must be Tensors, received {type(out).__name__}")
+        if not out.requires_grad:
+            raise RuntimeError(f"{op}: the tensor (shape {out.shape}) does not require grad "
+                               "and has no graph; set requires_grad=True on its inputs")
+        if g is None:
+            if out.size != 1:
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for scalar outputs; received "
+                    f"an output of shape {out.shape}; pass grad= (a tensor of that shape)")
+            from .tensor import ones_like
+            g = ones_like(out)
+        else:
+            g = as_tensor(g, dtype=out.dtype)
+            if g.shape != out.shape:
+                raise ValueError(f"{op}: grad has shape {g.shape} but the output has shape "
+                                 f"{out.shape}; expected the same shape")
+        roots.append(out)
+        root_grads.append(g)
+    return roots, root_grads
+
+
+def backward(tensor, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) into `.grad` of every leaf that requires grad."""
+    roots, root_grads = _check_roots("backward", tensor, None if grad is None else [grad])
+    _run_backward(roots, root_grads, retain_graph or create_graph, create_graph, None)
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
+         retain_graph: bool | None = None, allow_unused: bool = False):
+    """Return d(outputs)/d(inputs) as a tuple of Tensors, without touching `.grad`."""
+    from .tensor import Tensor
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs must be Tensors, received {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: an input (shape {t.shape}) does not require grad")
+    roots, root_grads = _check_roots("grad", outputs, grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    capture: dict[int, object] = {id(t): None for t in inputs}
+    _run_backward(roots, root_grads, retain_graph, create_graph, capture)
+    results = []
+    for i, t in enumerate(inputs):
+        g = capture[id(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the "
+                               "outputs; pass allow_unused=True to get None for it")
+        results.append(g)
+    return tuple(results)
+
+
+def iter_graph(tensor) -> Iterable:
+    """The recorded tensors behind `tensor`, parents first (for inspection and tests)."""
+    return iter(_topological_order([tensor]))

@@ -1,0 +1,405 @@
+"""The Tensor class and the creation functions.
+
+A Tensor is a NumPy array (the storage) plus what autodiff needs: `requires_grad`, `.grad`
+and the node that produced it. Every computation is an op from the ops_* modules, which
+run our kernels through the active backend.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from . import autograd, dtypes
+from ._dispatch import cast, is_scalar, normalize_shape
+from .backend import current as backend
+
+
+def _to_array(data: Any, dtype: Any, op: str) -> np.ndarray:
+    """Convert user data to a NEW array of a supported dtype (Python float -> float32)."""
+    target = None if dtype is None else dtypes.as_dtype(dtype, op)
+    if isinstance(data, Tensor):
+        source = data.data
+    elif isinstance(data, np.ndarray):
+        source = data
+    else:
+        if isinstance(data, (str, bytes)) or isinstance(data, complex):
+            raise TypeError(f"{op}: cannot make a tensor from {type(data).__name__} "
+                            f"{data!r}; expected numbers or nested sequences of numbers")
+        try:
+            source = np.array(data)
+        except ValueError as exc:
+            raise ValueError(f"{op}: cannot make a tensor from ragged or malformed data "
+                             f"({exc}); expected a rectangular nested sequence") from None
+        if source.dtype == np.float64:
+            # Python floats become float32, the default float dtype.
+            source = np.array(data, dtype=np.float32 if target is None else target)
+        elif source.dtype.kind in "iu" and source.dtype != np.int64 and target is None:
+            source = source.astype(np.int64)
+        elif source.dtype.kind not in "biuf":
+            raise TypeError(f"{op}: cannot make a tensor from data of NumPy dtype "
+                            f"{source.dtype}; expected bool, int or float values")
+    stored = dtypes.storage_dtype(source.dtype, op)
+    if stored != source.dtype:
+        source = source.astype(stored)  # widening foreign dtypes (uint8, float16, ...) on entry
+    result = np.empty(source.shape, source.dtype if target is None else target)
+    if result.size:
+        backend().copy(source, result)
+    return result
+
+
+class Tensor:
+    """An n-dimensional array with a dtype, a shape and optional gradient tracking."""
+
+    __slots__ = ("data", "requires_grad", "grad", "_node", "__weakref__")
+    __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected ops
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        self.data = _to_array(data, dtype, "Tensor")
+        self.grad = None
+        self._node = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray) -> "Tensor":
+        """Wrap an existing array (no copy, no checks)."""
+        t = cls.__new__(cls)
+        t.data = array
+        t.requires_grad = False
+        t.grad = None
+        t._node = None
+        return t
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def shape(self) -> tuple:
+        """The size of each dimension."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """The rank: number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The element dtype (one of tc.float32, float64, int32, int64, bool)."""
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        """Total number of elements."""
+        return self.data.size
+
+    @property
+    def T(self) -> "Tensor":
+        """All axes reversed (NumPy semantics)."""
+        return self.transpose()
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op."""
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        """The recorded node that produced this tensor (None for leaves)."""
+        return self._node
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        """Set requires_grad in place (floating-point leaves only)."""
+        if flag and not dtypes.is_float(self.dtype):
+            raise TypeError(f"requires_grad: only float tensors can require gradients; this "
+                            f"tensor has dtype {dtypes.name(self.dtype)}")
+        if not flag and self._node is not None:
+            raise RuntimeError("requires_grad_: cannot turn gradients off on a non-leaf "
+                               "tensor; use .detach()")
+        self.requires_grad = bool(flag)
+        return self
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(self.shape[0]):
+            yield self[i]
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self) -> np.ndarray:
+        """The storage as a NumPy array (no copy; shares memory)."""
+        return self.data
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            if copy is False:
+                raise ValueError("__array__: a dtype change needs a copy")
+            return self.data.astype(dtype)
+        return self.data
+
+    def item(self) -> Any:
+        """The single element as a Python scalar."""
+        if self.size != 1:
+            raise ValueError(f"item: only one-element tensors convert to a Python scalar; "
+                             f"this tensor has shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        """Nested Python lists of the elements."""
+        return self.data.tolist()
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this storage, cut from the graph."""
+        return Tensor._wrap(self.data)
+
+    def _owned_copy(self, force: bool = False) -> "Tensor":
+        """Self if it owns writeable contiguous memory (and not force), else a fresh copy."""
+        d = self.data
+        if not force and d.base is None and d.flags.writeable and d.flags.c_contiguous \
+                and self._node is None and not self.requires_grad:
+            return self
+        out = np.empty(d.shape, d.dtype)
+        if out.size:
+            backend().copy(d, out)
+        return Tensor._wrap(out)
+
+    def astype(self, dtype: Any) -> "Tensor":
+        """A copy converted to `dtype` (differentiable between float dtypes)."""
+        from .ops_elementwise import astype
+        return astype(self, dtype)
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.size} elements is "
+                             "ambiguous; use .any() or .all() style reductions")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.size != 1:
+            raise TypeError("only integer tensors with one element can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        default = self.dtype in (dtypes.float32, dtypes.int64, dtypes.bool_) and self.size
+        extra = "" if default else f", dtype={dtypes.name(self.dtype)}"
+        if self._node is not None:
+            extra += f", grad_fn={self._node!r}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    # ------------------------------------------------------------------ autodiff
+    def backward(self, grad: Any = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
+        """Backpropagate from this tensor into `.grad` of the leaves (grad= if not scalar)."""
+        autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def zero_grad(self) -> None:
+        """Drop the accumulated gradient."""
+        self.grad = None
+
+    # ------------------------------------------------------------------ in-place (no grad)
+    def _assign(self, op: str | None, value: Any) -> "Tensor":
+        from ._dispatch import broadcast_shapes, expand, scalar_array
+        name = {None: "assign", "add": "assign_add", "subtract": "assign_sub"}[op]
+        if not self.data.flags.writeable:
+            raise ValueError(f"{name}: the tensor is read-only (a broadcast view)")
+        if isinstance(value, Tensor):
+            src = value.data
+        elif isinstance(value, np.ndarray):
+            src = value
+        elif is_scalar(value):
+            src = scalar_array(value, self.dtype, name)
+        else:
+            src = as_tensor(value).data
+        if broadcast_shapes(name, self.shape, src.shape) != self.shape:
+            raise ValueError(f"{name}: value of shape {src.shape} does not broadcast to the "
+                             f"tensor's shape {self.shape}")
+        src = expand(src, self.shape)
+        if self.size == 0:
+            return self
+        if op is None:
+            if np.may_share_memory(src, self.data) and src is not self.data:
+                src = src.copy()
+            backend().copy(src, self.data)
+        else:
+            src = cast(src, self.dtype)
+            backend().binary(op, self.data, src, self.data)
+        return self
+
+    def assign(self, value: Any) -> "Tensor":
+        """Overwrite the elements in place (not recorded by autodiff)."""
+        return self._assign(None, value)
+
+    def assign_add(self, value: Any) -> "Tensor":
+        """Add in place (not recorded by autodiff)."""
+        return self._assign("add", value)
+
+    def assign_sub(self, value: Any) -> "Tensor":
+        """Subtract in place (not recorded by autodiff)."""
+        return self._assign("subtract", value)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError("__setitem__: in-place assignment into a tensor that requires "
+                               "grad is not recorded; do it under tc.no_grad()")
+        from .ops_index import index_view
+        view = index_view(self, key, "__setitem__")
+        if view is not None:
+            Tensor._wrap(view)._assign(None, value)
+        else:
+            from .ops_index import setitem_advanced
+            setitem_advanced(self, key, value)
+
+
+# ---------------------------------------------------------------------- creation
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of `data` (Python float -> float32, int -> int64)."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """`data` as a Tensor: returned as is when it already is one of that dtype."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
+        return data
+    if isinstance(data, Tensor):
+        return data.astype(dtype)
+    if isinstance(data, np.ndarray) and data.dtype in dtypes.SUPPORTED and \
+            (dtype is None or dtypes.as_dtype(dtype) == data.dtype):
+        return Tensor._wrap(data)
+    return Tensor(data, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array (zero-copy; dtype must be supported)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, received "
+                        f"{type(array).__name__}")
+    if array.dtype not in dtypes.SUPPORTED:
+        raise TypeError(f"from_numpy: unsupported dtype {array.dtype} for zero-copy; expected "
+                        "float32, float64, int32, int64 or bool (use tc.tensor to convert)")
+    if any(s % array.itemsize for s in array.strides):
+        raise ValueError("from_numpy: strides that are not a multiple of the item size are "
+                         "not supported")
+    return Tensor._wrap(array)
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `shape` filled with `fill_value`."""
+    shape = normalize_shape("full", shape)
+    if not is_scalar(fill_value):
+        raise TypeError(f"full: fill_value must be a number, received {fill_value!r}")
+    if dtype is None:
+        dtype = dtypes.bool_ if isinstance(fill_value, (bool, np.bool_)) else \
+            dtypes.int64 if isinstance(fill_value, numbers.Integral) else dtypes.float32
+    dtype = dtypes.as_dtype(dtype, "full")
+    from ._dispatch import scalar_array
+    out = np.empty(shape, dtype)
+    if out.size:
+        backend().copy(np.lib.stride_tricks.as_strided(
+            scalar_array(fill_value, dtype, "full"), shape=shape, strides=(0,) * len(shape)),
+            out)
+    t = Tensor._wrap(out)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def zeros(shape: Any, dtype: Any = dtypes.float32, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros."""
+    return full(shape, 0, dtype=dtype, requires_grad=requires_grad)
+
+
+def ones(shape: Any, dtype: Any = dtypes.float32, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return full(shape, 1, dtype=dtype, requires_grad=requires_grad)
+
+
+def _like(x: Any, op: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        return Tensor._wrap(x) if x.dtype in dtypes.SUPPORTED else as_tensor(x)
+    raise TypeError(f"{op}: expected a Tensor or numpy.ndarray, received {type(x).__name__}")
+
+
+def zeros_like(x: Any, dtype: Any = None) -> Tensor:
+    """Zeros with the shape (and dtype, unless given) of x."""
+    x = _like(x, "zeros_like")
+    return full(x.shape, 0, dtype=x.dtype if dtype is None else dtype)
+
+
+def ones_like(x: Any, dtype: Any = None) -> Tensor:
+    """Ones with the shape (and dtype, unless given) of x."""
+    x = _like(x, "ones_like")
+    return full(x.shape, 1, dtype=x.dtype if dtype is None else dtype)
+
+
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Tensor:
+    """Evenly spaced values in [start, stop) (NumPy semantics; ints give int64)."""
+    if stop is None:
+        start, stop = 0, start
+    for name_, v in (("start", start), ("stop", stop), ("step", step)):
+        if not is_scalar(v) or isinstance(v, bool):
+            raise TypeError(f"arange: {name_} must be a number, received {v!r}")
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
+    all_int = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
+    if dtype is None:
+        dtype = dtypes.int64 if all_int else dtypes.float32
+    dtype = dtypes.as_dtype(dtype, "arange")
+    count = max(0, int(np.ceil((stop - start) / step)))
+    if count > 2 ** 40:
+        raise ValueError(f"arange: {count} elements requested; too many")
+    # Index generation is creation, like np.empty: our kernels compute on the result.
+    values = np.arange(count, dtype=np.int64)
+    out = np.empty(count, dtype)
+    if all_int:
+        backend().copy(values, out)
+        tmp = np.empty(count, np.int64)
+        backend().binary("multiply", values, np.lib.stride_tricks.as_strided(
+            np.asarray(step, np.int64), (count,), (0,)), tmp)
+        backend().binary("add", tmp, np.lib.stride_tricks.as_strided(
+            np.asarray(start, np.int64), (count,), (0,)), tmp)
+        backend().copy(tmp, out)
+    else:
+        tmp = np.empty(count, np.float64)
+        backend().copy(values, tmp)
+        backend().binary("multiply", tmp, np.lib.stride_tricks.as_strided(
+            np.asarray(step, np.float64), (count,), (0,)), tmp)
+        backend().binary("add", tmp, np.lib.stride_tricks.as_strided(
+            np.asarray(start, np.float64), (count,), (0,)), tmp)
+        backend().copy(tmp, out)
+    return Tensor._wrap(out)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = dtypes.float32) -> Tensor:
+    """The n x m identity matrix."""
+    m = n if m is None else m
+    n, m = normalize_shape("eye", (n, m))
+    result = zeros((n, m), dtype=dtype)
+    k = min(n, m)
+    if k:
+        diag = np.lib.stride_tricks.as_strided(
+            result.data, shape=(k,), strides=((m + 1) * result.data.itemsize,))
+        Tensor._wrap(diag).assign(1)
+    return result
