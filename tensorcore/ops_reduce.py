@@ -3,6 +3,8 @@ argmax, argmin, logsumexp."""
 
 from __future__ import annotations
 
+import builtins
+
 from typing import Any
 
 import numpy as np
@@ -75,7 +77,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
             count *= shape[a]
 
         def rule(g, _o):
-            return (broadcast_to(_grad_to_input(g, shape, axes, keepdims) / max(count, 1),
+            return (broadcast_to(_grad_to_input(g, shape, axes, keepdims) / builtins.max(count, 1),
                                  shape),)
         attach(result, (tx,), rule, "mean")
     return result

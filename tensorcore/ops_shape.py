@@ -56,12 +56,12 @@ def _reshape_data(data: np.ndarray, shape: tuple) -> np.ndarray:
         return np.reshape(contiguous(data), shape)
 
 
-def reshape(x: Any, *shape: Any) -> Tensor:
+def reshape(x: Any, *shape: Any, _op: str = "reshape") -> Tensor:
     """x with a new shape of the same size (-1 infers one dimension); a view when possible."""
-    tx = _input(x, "reshape")
+    tx = _input(x, _op)
     if len(shape) == 1:
         shape = shape[0]
-    new = _resolve_shape("reshape", tx.size, tx.shape, shape)
+    new = _resolve_shape(_op, tx.size, tx.shape, shape)
     if new == tx.shape:
         data = tx.data
     else:
@@ -75,7 +75,7 @@ def reshape(x: Any, *shape: Any) -> Tensor:
 
 def flatten(x: Any) -> Tensor:
     """x as a 1-D tensor (a view when possible)."""
-    return reshape(x, -1)
+    return reshape(x, -1, _op="flatten")
 
 
 def _check_perm(op: str, axes: Sequence, ndim: int) -> tuple:
@@ -88,15 +88,15 @@ def _check_perm(op: str, axes: Sequence, ndim: int) -> tuple:
     return perm
 
 
-def permute_dims(x: Any, axes: Sequence) -> Tensor:
+def permute_dims(x: Any, axes: Sequence, _op: str = "permute_dims") -> Tensor:
     """x with its axes reordered (a view)."""
-    tx = _input(x, "permute_dims")
+    tx = _input(x, _op)
     try:
         axes = tuple(axes)
     except TypeError:
-        raise TypeError(f"permute_dims: axes must be a sequence of ints, received {axes!r}") \
+        raise TypeError(f"{_op}: axes must be a sequence of ints, received {axes!r}") \
             from None
-    perm = _check_perm("permute_dims", axes, tx.ndim)
+    perm = _check_perm(_op, axes, tx.ndim)
     result = Tensor._wrap(tx.data.transpose(perm))
     if needs_grad(tx):
         inverse = tuple(np.argsort(perm).tolist())
@@ -113,7 +113,7 @@ def transpose(x: Any, axes: Any = None, *more: Any) -> Tensor:
         axes = tuple(range(tx.ndim - 1, -1, -1))
     elif isinstance(axes, (numbers.Integral, np.integer)):
         axes = (axes,)
-    return permute_dims(tx, axes)
+    return permute_dims(tx, axes, "transpose")
 
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
@@ -123,7 +123,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     b = normalize_axis("swapaxes", axis2, tx.ndim)
     perm = list(range(tx.ndim))
     perm[a], perm[b] = perm[b], perm[a]
-    return permute_dims(tx, perm)
+    return permute_dims(tx, perm, "swapaxes")
 
 
 def expand_dims(x: Any, axis: Any) -> Tensor:
@@ -136,7 +136,7 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
         raise ValueError(f"expand_dims: repeated axis in {axis}")
     shape = iter(tx.shape)
     new = tuple(1 if i in positions else next(shape) for i in range(ndim))
-    return reshape(tx, new)
+    return reshape(tx, new, _op="expand_dims")
 
 
 def squeeze(x: Any, axis: Any = None) -> Tensor:
@@ -151,7 +151,7 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
             if tx.shape[a] != 1:
                 raise ValueError(f"squeeze: cannot squeeze axis {a} of size {tx.shape[a]} "
                                  f"(shape {tx.shape}); expected size 1")
-    return reshape(tx, tuple(n for i, n in enumerate(tx.shape) if i not in axes))
+    return reshape(tx, tuple(n for i, n in enumerate(tx.shape) if i not in axes), _op="squeeze")
 
 
 def broadcast_to(x: Any, shape: Any) -> Tensor:

@@ -305,15 +305,16 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
-def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
+         _op: str = "full") -> Tensor:
     """A tensor of `shape` filled with `fill_value`."""
-    shape = normalize_shape("full", shape)
+    shape = normalize_shape(_op, shape)
     if not is_scalar(fill_value):
-        raise TypeError(f"full: fill_value must be a number, received {fill_value!r}")
+        raise TypeError(f"{_op}: fill_value must be a number, received {fill_value!r}")
     if dtype is None:
         dtype = dtypes.bool_ if isinstance(fill_value, (bool, np.bool_)) else \
             dtypes.int64 if isinstance(fill_value, numbers.Integral) else dtypes.float32
-    dtype = dtypes.as_dtype(dtype, "full")
+    dtype = dtypes.as_dtype(dtype, _op)
     from ._dispatch import scalar_array
     out = np.empty(shape, dtype)
     if out.size:
@@ -326,12 +327,12 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = F
 
 def zeros(shape: Any, dtype: Any = dtypes.float32, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
-    return full(shape, 0, dtype=dtype, requires_grad=requires_grad)
+    return full(shape, 0, dtype=dtype, requires_grad=requires_grad, _op="zeros")
 
 
 def ones(shape: Any, dtype: Any = dtypes.float32, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return full(shape, 1, dtype=dtype, requires_grad=requires_grad)
+    return full(shape, 1, dtype=dtype, requires_grad=requires_grad, _op="ones")
 
 
 def _like(x: Any, op: str) -> Tensor:
@@ -345,13 +346,13 @@ def _like(x: Any, op: str) -> Tensor:
 def zeros_like(x: Any, dtype: Any = None) -> Tensor:
     """Zeros with the shape (and dtype, unless given) of x."""
     x = _like(x, "zeros_like")
-    return full(x.shape, 0, dtype=x.dtype if dtype is None else dtype)
+    return full(x.shape, 0, dtype=x.dtype if dtype is None else dtype, _op="zeros_like")
 
 
 def ones_like(x: Any, dtype: Any = None) -> Tensor:
     """Ones with the shape (and dtype, unless given) of x."""
     x = _like(x, "ones_like")
-    return full(x.shape, 1, dtype=x.dtype if dtype is None else dtype)
+    return full(x.shape, 1, dtype=x.dtype if dtype is None else dtype, _op="ones_like")
 
 
 def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Tensor:

@@ -11,18 +11,16 @@ from ..tensor import Tensor
 
 
 def _numeric_gradient(fn: Callable, inputs: list, index: int, eps: float) -> np.ndarray:
-    x = inputs[index]
-    result = np.zeros(x.shape, np.float64)
-    flat = x.data.reshape(-1)
-    out_flat = result.reshape(-1)
-    for i in range(flat.size):
-        original = flat[i]
-        flat[i] = original + eps
+    data = inputs[index].data
+    result = np.zeros(data.shape, np.float64)
+    for position in np.ndindex(*data.shape):
+        original = data[position]
+        data[position] = original + eps
         plus = _as_float(fn(*inputs))
-        flat[i] = original - eps
+        data[position] = original - eps
         minus = _as_float(fn(*inputs))
-        flat[i] = original
-        out_flat[i] = (plus - minus) / (2 * eps)
+        data[position] = original
+        result[position] = (plus - minus) / (2 * eps)
     return result
 
 
@@ -46,7 +44,8 @@ def gradcheck(fn: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1
         else:
             data = np.asarray(x)
         if data.dtype.kind == "f":
-            t = Tensor._wrap(np.array(data, dtype=np.float64))  # test oracle: NumPy copy
+            # A float64 copy that keeps the input's memory layout (transposed stays transposed).
+            t = Tensor._wrap(np.array(data, dtype=np.float64, order="K"))
             t.requires_grad = True
         else:
             t = Tensor._wrap(np.array(data))
