@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 from . import dtypes as _dtypes
 from .dtypes import float32, float64, int32, int64, bool_ as bool  # noqa: A001
-from .tensor import (Tensor, tensor, as_tensor, from_numpy, zeros, ones, full, zeros_like,
+from .tensor import (Tensor, tensor, as_tensor, from_numpy, from_dlpack, zeros, ones, full, zeros_like,
                      ones_like, arange, eye)
 from . import _methods  # noqa: F401  (attaches operators and methods to Tensor)
 from .ops_elementwise import (add, subtract, multiply, divide, power, negative, maximum,
@@ -28,7 +28,7 @@ from .backend import set_backend, get_backend, set_num_threads, get_num_threads
 from ._config import show_config
 
 __all__ = [
-    "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "zeros_like",
+    "Tensor", "tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full", "zeros_like",
     "ones_like", "arange", "eye", "float32", "float64", "int32", "int64", "bool",
     "add", "subtract", "multiply", "divide", "power", "negative", "maximum", "minimum",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "exp", "log",

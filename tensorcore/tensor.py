@@ -146,6 +146,29 @@ class Tensor:
             return self.data.astype(dtype)
         return self.data
 
+    @property
+    def __array_interface__(self) -> dict:
+        """NumPy's array interface of the storage (zero-copy, strided views included)."""
+        return self.data.__array_interface__
+
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
+                   copy: Any = None) -> Any:
+        """Export the storage as a DLPack capsule (zero-copy; CPU only)."""
+        if stream is not None:
+            raise BufferError("__dlpack__: tensorcore lives on the CPU; stream must be None")
+        kwargs = {}
+        if max_version is not None:
+            kwargs["max_version"] = max_version
+        if dl_device is not None:
+            kwargs["dl_device"] = dl_device
+        if copy is not None:
+            kwargs["copy"] = copy
+        return self.data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple:
+        """(device type, device id) for DLPack: (1, 0), the CPU."""
+        return self.data.__dlpack_device__()
+
     def item(self) -> Any:
         """The single element as a Python scalar."""
         if self.size != 1:
@@ -303,6 +326,18 @@ def from_numpy(array: np.ndarray) -> Tensor:
         raise ValueError("from_numpy: strides that are not a multiple of the item size are "
                          "not supported")
     return Tensor._wrap(array)
+
+
+def from_dlpack(obj: Any) -> Tensor:
+    """A tensor sharing memory with any DLPack producer (NumPy, PyTorch on CPU, ...)."""
+    if not hasattr(obj, "__dlpack__"):
+        raise TypeError(f"from_dlpack: expected an object with __dlpack__, received "
+                        f"{type(obj).__name__}")
+    try:
+        array = np.from_dlpack(obj)
+    except (BufferError, RuntimeError, TypeError) as exc:
+        raise TypeError(f"from_dlpack: cannot import {type(obj).__name__}: {exc}") from None
+    return from_numpy(array)
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,

@@ -21,6 +21,7 @@ CATALOGUE = {
     "as_tensor": [(lambda: tc.as_tensor({"a": 1}), TypeError, "")],
     "from_numpy": [(lambda: tc.from_numpy([1, 2]), TypeError, "from_numpy"),
                    (lambda: tc.from_numpy(np.zeros(2, np.complex64)), TypeError, "from_numpy")],
+    "from_dlpack": [(lambda: tc.from_dlpack([1, 2]), TypeError, "from_dlpack")],
     "zeros": [(lambda: tc.zeros((-1, 2)), ValueError, "negative"),
               (lambda: tc.zeros((2.5,)), TypeError, "int")],
     "ones": [(lambda: tc.ones("ab"), TypeError, "ones"),

@@ -140,3 +140,26 @@ def test_show_config_reports_extension_and_kernel():
     out = _run("import tensorcore as tc; tc.show_config()")
     assert "c.compiled_module" in out and "_C" in out
     assert "gemm_kernel" in out and "simd" in out
+
+
+def test_dlpack_and_array_interface_share_memory(backend):
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    t = tc.from_numpy(a)[:, ::2]
+    exported = np.from_dlpack(t)
+    assert np.shares_memory(exported, a) and exported.strides == t.numpy().strides
+    back = tc.from_dlpack(exported)
+    assert np.shares_memory(back.numpy(), a)
+    via_interface = np.asarray(t)
+    assert np.shares_memory(via_interface, a)
+    assert t.__dlpack_device__() == (1, 0)
+
+
+def test_dlpack_with_torch(backend):
+    torch = pytest.importorskip("torch")
+    a = torch.arange(6, dtype=torch.float32).reshape(2, 3)
+    t = tc.from_dlpack(a)
+    a[0, 0] = 7
+    assert t[0, 0].item() == 7
+    b = torch.from_dlpack(t)
+    b[1, 1] = -1
+    assert t[1, 1].item() == -1
