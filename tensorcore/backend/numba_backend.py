@@ -1,0 +1,312 @@
+"""The Numba backend: docs/backend-interface.md implemented with lazily compiled @njit kernels.
+
+Importing this module imports Numba (and nothing is compiled until a kernel is first called).
+Every operand is handed to the kernels in the generic form of ``kernels.layout`` so one compiled
+kernel per (op family, dtype) serves all ranks and stride patterns.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence, Tuple
+
+import numba
+import numpy as np
+
+from ..kernels import _jit
+from ..kernels import elementwise as _ew
+from ..kernels import gemm as _gemm
+from ..kernels import reduce as _red
+from ..kernels import scalar as _sc
+from ..kernels import select as _sel
+from ..kernels.layout import coalesce, flat_base, operand_table
+
+__all__ = [
+    "binary", "unary", "where", "clip", "copy", "reduce", "argreduce", "matmul", "softmax",
+    "scatter_add", "set_num_threads", "get_num_threads", "info",
+]
+
+# Below this many elements a call runs serially (thread wake-up costs more than it saves).
+PARALLEL_MIN_ELEMENTS = 1 << 17
+# Below this many multiply-adds a matmul runs serially.
+PARALLEL_MIN_FLOPS = 1 << 18
+
+_ARITH = {
+    "add": _sc.ADD, "subtract": _sc.SUBTRACT, "multiply": _sc.MULTIPLY, "divide": _sc.DIVIDE,
+    "maximum": _sc.MAXIMUM, "minimum": _sc.MINIMUM, "power": _sc.POWER,
+}
+_COMPARE = {
+    "equal": _sc.EQUAL, "not_equal": _sc.NOT_EQUAL, "less": _sc.LESS,
+    "less_equal": _sc.LESS_EQUAL, "greater": _sc.GREATER, "greater_equal": _sc.GREATER_EQUAL,
+}
+_UNARY = {
+    "negative": _sc.NEGATIVE, "abs": _sc.ABS, "square": _sc.SQUARE, "relu": _sc.RELU,
+    "sign": _sc.SIGN, "exp": _sc.EXP, "log": _sc.LOG, "sqrt": _sc.SQRT, "tanh": _sc.TANH,
+    "sigmoid": _sc.SIGMOID, "reciprocal": _sc.RECIPROCAL,
+}
+_REDUCE = {
+    "sum": _red.SUM, "max": _red.MAX, "min": _red.MIN, "mean": _red.MEAN, "var": _red.VAR,
+    "logsumexp": _red.LOGSUMEXP,
+}
+
+_threads = numba.get_num_threads()
+
+
+def _chunks(work: int, threshold: int = PARALLEL_MIN_ELEMENTS) -> int:
+    """Return how many parallel pieces to split ``work`` into (1 means run serially)."""
+    if _threads <= 1 or work < threshold:
+        return 1
+    return _threads
+
+
+def _element_strides(a: np.ndarray, dims: Sequence[int]) -> list:
+    """Return a's strides along ``dims`` in elements."""
+    item = a.itemsize
+    return [a.strides[d] // item for d in dims]
+
+
+def _base_or_dummy(a: np.ndarray) -> Tuple[np.ndarray, int]:
+    """flat_base for non-empty arrays; a 1-element dummy base (never read) for empty ones."""
+    if a.size == 0:
+        return np.zeros(1, dtype=a.dtype), 0
+    return flat_base(a)
+
+
+def _zero(dtype: np.dtype):
+    """Return the accumulator zero (float64 for floats, int64 otherwise)."""
+    return np.float64(0.0) if dtype.kind == "f" else np.int64(0)
+
+
+# ---------------------------------------------------------------- elementwise
+
+
+def binary(op: str, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """out = a <op> b elementwise (inputs already broadcast to out's shape)."""
+    total = out.size
+    if total == 0:
+        return
+    (ba, bb, bo), offsets, strides, shape = operand_table((a, b, out))
+    chunks = _chunks(total)
+    code = _COMPARE.get(op)
+    if code is not None:
+        if chunks == 1:
+            _ew.compare_range(code, ba, bb, bo, offsets, strides, shape, 0, total)
+        else:
+            _ew.compare_parallel(code, ba, bb, bo, offsets, strides, shape, total, chunks)
+        return
+    code = _ARITH[op]
+    if chunks == 1:
+        _ew.arith_range(code, ba, bb, bo, offsets, strides, shape, 0, total)
+    else:
+        _ew.arith_parallel(code, ba, bb, bo, offsets, strides, shape, total, chunks)
+
+
+def unary(op: str, a: np.ndarray, out: np.ndarray) -> None:
+    """out = op(a) elementwise."""
+    total = out.size
+    if total == 0:
+        return
+    (ba, bo), offsets, strides, shape = operand_table((a, out))
+    code = _UNARY[op]
+    chunks = _chunks(total)
+    if chunks == 1:
+        _ew.unary_range(code, ba, bo, offsets, strides, shape, 0, total)
+    else:
+        _ew.unary_parallel(code, ba, bo, offsets, strides, shape, total, chunks)
+
+
+def where(cond: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """out = cond ? a : b elementwise."""
+    total = out.size
+    if total == 0:
+        return
+    (bc, ba, bb, bo), offsets, strides, shape = operand_table((cond, a, b, out))
+    chunks = _chunks(total)
+    if chunks == 1:
+        _sel.where_range(bc, ba, bb, bo, offsets, strides, shape, 0, total)
+    else:
+        _sel.where_parallel(bc, ba, bb, bo, offsets, strides, shape, total, chunks)
+
+
+def clip(a: np.ndarray, lo: Optional[float], hi: Optional[float], out: np.ndarray) -> None:
+    """out = min(max(a, lo), hi) with NaN propagation; a None bound is skipped."""
+    total = out.size
+    if total == 0:
+        return
+    cast = a.dtype.type
+    lo_value = cast(0) if lo is None else cast(lo)
+    hi_value = cast(0) if hi is None else cast(hi)
+    (ba, bo), offsets, strides, shape = operand_table((a, out))
+    chunks = _chunks(total)
+    if chunks == 1:
+        _sel.clip_range(ba, bo, offsets, strides, shape, 0, total, lo_value, hi_value,
+                        lo is not None, hi is not None)
+    else:
+        _sel.clip_parallel(ba, bo, offsets, strides, shape, total, chunks, lo_value, hi_value,
+                           lo is not None, hi is not None)
+
+
+def copy(src: np.ndarray, out: np.ndarray) -> None:
+    """out = src cast to out.dtype (NumPy unsafe casting: truncation, x != 0 for bool)."""
+    total = out.size
+    if total == 0:
+        return
+    to_bool = out.dtype == np.bool_ and src.dtype != np.bool_
+    (bs, bo), offsets, strides, shape = operand_table((src, out))
+    if (shape.size == 2 and shape[0] >= 32 and shape[1] >= 32
+            and (strides[0, 1] != 1) != (strides[1, 1] != 1)):
+        _sel.copy_tiled_2d(bs, offsets[0], strides[0, 0], strides[0, 1], bo, offsets[1],
+                           strides[1, 0], strides[1, 1], shape[0], shape[1], to_bool)
+        return
+    chunks = _chunks(total)
+    if chunks == 1:
+        _sel.copy_range(bs, bo, offsets, strides, shape, 0, total, to_bool)
+    else:
+        _sel.copy_parallel(bs, bo, offsets, strides, shape, total, chunks, to_bool)
+
+
+def scatter_add(out: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
+    """Sequentially out[index[i]] += src[i]."""
+    if index.size == 0:
+        return
+    _sel.scatter_add(out, index, src)
+
+
+# ---------------------------------------------------------------- reductions
+
+
+def _split_dims(a: np.ndarray, reduced: Sequence[int]):
+    """Return (kept dims, kept shape/strides coalesced, reduced shape/strides coalesced)."""
+    reduced_set = set(reduced)
+    kept = [d for d in range(a.ndim) if d not in reduced_set]
+    kshape, (kstrides,) = coalesce([a.shape[d] for d in kept], [_element_strides(a, kept)])
+    rshape, (rstrides,) = coalesce([a.shape[d] for d in reduced],
+                                   [_element_strides(a, reduced)])
+    return kept, kshape, kstrides, rshape, rstrides
+
+
+def reduce(op: str, a: np.ndarray, axes: Tuple[int, ...], out: np.ndarray,
+           ddof: int = 0) -> None:
+    """Reduce ``a`` over ``axes`` into the keepdims-shaped C-contiguous ``out``."""
+    n_out = out.size
+    if n_out == 0:
+        return
+    if a.size == 0:
+        base, offset = np.zeros(1, dtype=a.dtype), 0
+        kshape, kstrides, rshape, rstrides = [n_out], [0], [0], [0]
+    else:
+        base, offset = flat_base(a)
+        _, kshape, kstrides, rshape, rstrides = _split_dims(a, axes)
+    if (op in ("sum", "mean", "max", "min") and a.size and kstrides[-1] == 1
+            and rstrides[-1] != 1 and kshape[-1] >= 8):
+        width = kshape[-1]
+        _red.reduce_outer(_REDUCE[op], base, np.array([offset], dtype=np.int64),
+                          np.array([kstrides], dtype=np.int64), np.array(kshape, dtype=np.int64),
+                          np.array(rshape, dtype=np.int64), np.array([rstrides], dtype=np.int64),
+                          out.reshape(-1), np.zeros(width, dtype=_zero(a.dtype).dtype),
+                          np.empty(width, dtype=a.dtype), _zero(a.dtype))
+        return
+    args = (_REDUCE[op], base, np.array([offset], dtype=np.int64),
+            np.array([kstrides], dtype=np.int64), np.array(kshape, dtype=np.int64),
+            np.array(rshape, dtype=np.int64), np.array(rstrides, dtype=np.int64),
+            out.reshape(-1), ddof, _zero(a.dtype))
+    chunks = min(_chunks(a.size), n_out)
+    if chunks <= 1:
+        _red.reduce_range(*args, 0, n_out)
+    else:
+        _red.reduce_parallel(*args, chunks)
+
+
+def argreduce(op: str, a: np.ndarray, axis: int, out: np.ndarray) -> None:
+    """Index of the first max/min along ``axis`` (first NaN wins) into int64 ``out``."""
+    n_out = out.size
+    if n_out == 0:
+        return
+    base, offset = flat_base(a)
+    _, kshape, kstrides, _, _ = _split_dims(a, (axis,))
+    _red.argreduce_range(op == "argmax", base, np.array([offset], dtype=np.int64),
+                         np.array([kstrides], dtype=np.int64), np.array(kshape, dtype=np.int64),
+                         a.shape[axis], a.strides[axis] // a.itemsize, out.reshape(-1), 0, n_out)
+
+
+def softmax(a: np.ndarray, axis: int, out: np.ndarray, log: bool) -> None:
+    """Stable softmax (log_softmax when ``log``) along ``axis`` into ``out``."""
+    if a.size == 0:
+        return
+    n = a.shape[axis]
+    rows = a.size // n
+    kept = [d for d in range(a.ndim) if d != axis]
+    kshape, strides = coalesce([a.shape[d] for d in kept],
+                               [_element_strides(a, kept), _element_strides(out, kept)])
+    ba, offset_a = flat_base(a)
+    bo, offset_o = flat_base(out)
+    args = (ba, bo, np.array([offset_a, offset_o], dtype=np.int64),
+            np.array(strides, dtype=np.int64), np.array(kshape, dtype=np.int64), n,
+            a.strides[axis] // a.itemsize, out.strides[axis] // out.itemsize, bool(log))
+    chunks = min(_chunks(a.size), rows)
+    if chunks <= 1:
+        _red.softmax_range(*args, 0, rows)
+    else:
+        _red.softmax_parallel(*args, rows, chunks)
+
+
+# ---------------------------------------------------------------- matmul
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """out[..., M, N] = a[..., M, K] @ b[..., K, N] with broadcast (zero-stride) batch dims."""
+    if out.size == 0:
+        return
+    m, k = a.shape[-2], a.shape[-1]
+    n = b.shape[-1]
+    nbatch = out.ndim - 2
+    ba, offset_a = _base_or_dummy(a)
+    bb, offset_b = _base_or_dummy(b)
+    bo, offset_o = flat_base(out)
+    if k == 0:
+        sa = sb = [0] * (nbatch + 2)
+    else:
+        sa = _element_strides(a, range(a.ndim))
+        sb = _element_strides(b, range(b.ndim))
+    so = _element_strides(out, range(out.ndim))
+    bshape, bstrides = coalesce(out.shape[:nbatch], [sa[:nbatch], sb[:nbatch], so[:nbatch]])
+    mats = np.array([m, k, n, sa[-2], sa[-1], sb[-2], sb[-1], so[-2], so[-1]], dtype=np.int64)
+    blocks = (m + _gemm.MC - 1) // _gemm.MC
+    total = blocks * (out.size // (m * n))
+    is_float = a.dtype.kind == "f"
+    zero = a.dtype.type(0)
+    args = (ba, bb, bo, np.array([offset_a, offset_b, offset_o], dtype=np.int64),
+            np.array(bstrides, dtype=np.int64), np.array(bshape, dtype=np.int64), mats)
+    chunks = min(_chunks(total * k * n * _gemm.MC, PARALLEL_MIN_FLOPS), total)
+    if chunks <= 1:
+        _gemm.matmul_range(*args, 0, total, is_float, zero)
+    else:
+        _gemm.matmul_parallel(*args, total, chunks, is_float, zero)
+
+
+# ---------------------------------------------------------------- runtime
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads (capped at Numba's pool size) for parallel kernels."""
+    global _threads
+    n = max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(n)
+    _threads = n
+
+
+def get_num_threads() -> int:
+    """Return the number of threads parallel kernels use."""
+    return _threads
+
+
+def info() -> dict:
+    """Describe this backend: versions, threading layer, threads, cache directory."""
+    return {
+        "backend": "numba",
+        "numba_version": numba.__version__,
+        "threading_layer": _jit.threading_layer(),
+        "threads": _threads,
+        "cache_dir": _jit.cache_dir(),
+        "gemm_kernel": "numba packed %dx%dx%d blocks" % (_gemm.MC, _gemm.KC, _gemm.NC),
+        "compiled": True,
+    }

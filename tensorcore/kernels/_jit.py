@@ -1,0 +1,113 @@
+"""One place that decides how every kernel is compiled: lazy @njit, disk cache, threading layer.
+
+Cache location, in order of preference:
+1. ``NUMBA_CACHE_DIR`` when the user set it (Numba then uses it for everything);
+2. the package's own ``__pycache__`` (Numba's in-tree cache) when it is writable;
+3. ``$XDG_CACHE_HOME/tensorcore/numba`` (default ``~/.cache/tensorcore/numba``);
+4. no disk cache at all (kernels still compile and run, just on every new process).
+
+Threading layer: ``tbb`` when the ``tbb`` package is importable and usable, else ``workqueue``
+(the ``omp`` layer kills forked children). An explicit ``NUMBA_THREADING_LAYER`` wins.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+from typing import Any, Callable, Optional
+
+import numba
+
+__all__ = ["jit", "prange", "cache_dir", "threading_layer"]
+
+prange = numba.prange
+
+_KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _dir_writable(path: str) -> bool:
+    """Return True when ``path`` exists (or can be created) and a file can be written in it."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+        return True
+    except OSError:
+        return False
+
+
+def _user_cache_dir() -> str:
+    """Return the per-user fallback cache directory."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "tensorcore", "numba")
+
+
+def _choose_cache_dir() -> Optional[str]:
+    """Pick the cache directory (see module docstring); None means compile without a cache."""
+    if numba.config.CACHE_DIR:
+        return str(numba.config.CACHE_DIR)
+    in_tree = os.path.join(_KERNEL_DIR, "__pycache__")
+    if _dir_writable(in_tree):
+        return in_tree
+    user_dir = _user_cache_dir()
+    if _dir_writable(user_dir):
+        numba.config.CACHE_DIR = user_dir
+        return user_dir
+    return None
+
+
+def _tbb_usable() -> bool:
+    """Return True when Numba's TBB threading layer can be loaded."""
+    if importlib.util.find_spec("tbb") is None:
+        return False
+    try:
+        from numba.np.ufunc import parallel as _parallel
+
+        _parallel._check_tbb_version_compatible()
+        from numba.np.ufunc import tbbpool  # noqa: F401
+    except Exception:  # any failure just means: not usable here
+        return False
+    return True
+
+
+def _choose_threading_layer() -> str:
+    """Set numba.config.THREADING_LAYER before any parallel kernel runs and return it."""
+    if os.environ.get("NUMBA_THREADING_LAYER"):
+        return str(numba.config.THREADING_LAYER)
+    layer = "tbb" if _tbb_usable() else "workqueue"
+    numba.config.THREADING_LAYER = layer
+    return layer
+
+
+_CACHE_DIR = _choose_cache_dir()
+_THREADING_LAYER = _choose_threading_layer()
+
+
+def cache_dir() -> Optional[str]:
+    """Return the directory compiled kernels are cached in (None: no disk cache)."""
+    return _CACHE_DIR
+
+
+def threading_layer() -> str:
+    """Return the threading layer actually in use (or the configured one before first use)."""
+    try:
+        return str(numba.threading_layer())
+    except ValueError:
+        return _THREADING_LAYER
+
+
+def jit(fn: Optional[Callable[..., Any]] = None, *, parallel: bool = False) -> Any:
+    """Decorate a kernel: lazy ``@njit`` with the disk cache when available, NumPy error model."""
+
+    def decorate(func: Callable[..., Any]) -> Any:
+        options = {"nogil": True, "error_model": "numpy", "parallel": parallel}
+        if _CACHE_DIR is not None:
+            try:
+                return numba.njit(cache=True, **options)(func)
+            except RuntimeError:  # "cannot cache function ...: no locator available"
+                pass
+        return numba.njit(**options)(func)
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate

@@ -1,0 +1,206 @@
+"""Scalar building blocks shared by the kernels, specialised per dtype with Numba overloads.
+
+Each helper returns a value of its input's own type (float32 stays float32, int32 results are
+computed in int64 and wrap when stored), so one generic kernel with an op-code switch type-checks
+for every dtype. Codes for ops that a dtype never receives still compile to something harmless.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import types
+from numba.extending import overload
+from numba.np import numpy_support
+
+from ._jit import jit
+
+# binary arithmetic codes (out dtype == in dtype)
+ADD, SUBTRACT, MULTIPLY, DIVIDE, MAXIMUM, MINIMUM, POWER = range(7)
+# comparison codes (out dtype bool)
+EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL = range(6)
+# unary codes
+(NEGATIVE, ABS, SQUARE, RELU, SIGN, EXP, LOG, SQRT, TANH, SIGMOID, RECIPROCAL) = range(11)
+
+
+def _np_type(nb_type):
+    """Return the NumPy scalar class for a Numba scalar type."""
+    return numpy_support.as_dtype(nb_type).type
+
+
+@jit
+def maximum(x, y):
+    """NaN-propagating maximum (np.maximum semantics)."""
+    if x != x:
+        return x
+    if y != y:
+        return y
+    return x if x >= y else y
+
+
+@jit
+def minimum(x, y):
+    """NaN-propagating minimum (np.minimum semantics)."""
+    if x != x:
+        return x
+    if y != y:
+        return y
+    return x if x <= y else y
+
+
+def arith(code, x, y):
+    """Apply binary arithmetic op ``code`` to two scalars of one dtype."""
+    raise NotImplementedError  # compiled through the overload below
+
+
+@overload(arith, jit_options={"error_model": "numpy"})
+def _arith_overload(code, x, y):
+    if isinstance(x, types.Boolean):
+        def bool_impl(code, x, y):
+            if code == ADD or code == MAXIMUM:
+                return x or y
+            if code == SUBTRACT:
+                return x != y
+            return x and y
+        return bool_impl
+
+    if isinstance(x, types.Integer):
+        def int_impl(code, x, y):
+            if code == ADD:
+                return x + y
+            if code == SUBTRACT:
+                return x - y
+            if code == MULTIPLY:
+                return x * y
+            if code == MAXIMUM:
+                return x if x >= y else y
+            if code == MINIMUM:
+                return x if x <= y else y
+            if code == POWER:
+                result = x - x + 1
+                base = x
+                exponent = y
+                while exponent > 0:
+                    if exponent & 1:
+                        result = result * base
+                    base = base * base
+                    exponent >>= 1
+                return result
+            # DIVIDE is never sent for integers
+            return x // y if y != 0 else x - x
+
+        return int_impl
+
+    cast = _np_type(x)
+
+    def float_impl(code, x, y):
+        if code == ADD:
+            return cast(x + y)
+        if code == SUBTRACT:
+            return cast(x - y)
+        if code == MULTIPLY:
+            return cast(x * y)
+        if code == DIVIDE:
+            return cast(x / y)
+        if code == MAXIMUM:
+            return cast(maximum(x, y))
+        if code == MINIMUM:
+            return cast(minimum(x, y))
+        return cast(x ** y)
+
+    return float_impl
+
+
+@jit
+def compare(code, x, y):
+    """Apply comparison ``code`` to two scalars; NaN compares like NumPy."""
+    if code == EQUAL:
+        return x == y
+    if code == NOT_EQUAL:
+        return x != y
+    if code == LESS:
+        return x < y
+    if code == LESS_EQUAL:
+        return x <= y
+    if code == GREATER:
+        return x > y
+    return x >= y
+
+
+def unary(code, x):
+    """Apply unary op ``code`` to a scalar."""
+    raise NotImplementedError  # compiled through the overload below
+
+
+@overload(unary, jit_options={"error_model": "numpy"})
+def _unary_overload(code, x):
+    if isinstance(x, types.Integer):
+        def int_impl(code, x):
+            if code == NEGATIVE:
+                return -x
+            if code == ABS:
+                return x if x >= 0 else -x
+            if code == SQUARE:
+                return x * x
+            if code == RELU:
+                return x if x > 0 else x - x
+            if code == SIGN:
+                if x > 0:
+                    return x - x + 1
+                if x < 0:
+                    return x - x - 1
+                return x - x
+            return x  # float-only ops are never sent for integers
+
+        return int_impl
+
+    if not isinstance(x, types.Float):
+        return None
+    cast = _np_type(x)
+
+    def float_impl(code, x):
+        zero = cast(0)
+        one = cast(1)
+        if code == NEGATIVE:
+            return cast(-x)
+        if code == ABS:
+            return cast(abs(x))
+        if code == SQUARE:
+            return cast(x * x)
+        if code == RELU:
+            return x if (x > zero or x != x) else zero
+        if code == SIGN:
+            if x > zero:
+                return one
+            if x < zero:
+                return -one
+            return x if x != x else zero
+        if code == EXP:
+            return cast(math.exp(x))
+        if code == LOG:
+            return cast(math.log(x))
+        if code == SQRT:
+            return cast(math.sqrt(x))
+        if code == TANH:
+            return cast(math.tanh(x))
+        if code == SIGMOID:
+            if x >= zero:
+                return cast(one / (one + cast(math.exp(-x))))
+            e = cast(math.exp(x))
+            return cast(e / (one + e))
+        return cast(one / x)
+
+    return float_impl
+
+
+def widen(x):
+    """Return x as float64 (floats) or int64 (ints, bools): the accumulator type for sums."""
+    raise NotImplementedError  # compiled through the overload below
+
+
+@overload(widen)
+def _widen_overload(x):
+    if isinstance(x, types.Float):
+        return lambda x: np.float64(x)
+    return lambda x: np.int64(x)
