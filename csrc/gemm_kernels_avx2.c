@@ -1,0 +1,120 @@
+/* AVX2 + FMA micro-kernels (f32 16x6, f64 8x6), compiled through target attributes so
+ * the file needs no special compiler flags; chosen at run time only when cpu.c reports
+ * AVX2 + FMA with OS ymm support. Contract: tc_gemm_ukr_fn (gemm_internal.h).
+ *
+ * Register plan (16 ymm): 12 accumulators (NR columns x 2 vectors of the MR-tall A
+ * column), 2 A vectors, 1 broadcast of a B element. */
+#include "gemm_internal.h"
+#include "tensorcore.h"
+
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+#include <immintrin.h>
+
+#define TC_AVX2 __attribute__((target("avx2,fma")))
+
+enum { TC_A2_S_MR = 16, TC_A2_S_NR = 6, TC_A2_D_MR = 8, TC_A2_D_NR = 6 };
+
+/* How far ahead (in k steps) A is prefetched into L1 from the L2-resident block. */
+enum { TC_A2_PF_DIST = 8 };
+
+TC_AVX2 static void tc_ukr_avx2_f32(int64_t kc, const void *alpha_p, const void *a_p,
+                                    const void *b_p, const void *beta_p, void *c_p, int64_t ldc)
+{
+    const float *a = a_p, *b = b_p;
+    float *c = c_p;
+    __m256 acc[TC_A2_S_NR][2];
+#pragma GCC unroll 6
+    for (int j = 0; j < TC_A2_S_NR; ++j) {
+        acc[j][0] = _mm256_setzero_ps();
+        acc[j][1] = _mm256_setzero_ps();
+    }
+    for (int64_t p = 0; p < kc; ++p) {
+        const __m256 a0 = _mm256_loadu_ps(a), a1 = _mm256_loadu_ps(a + 8);
+        _mm_prefetch((const char *)(a + TC_A2_PF_DIST * TC_A2_S_MR), _MM_HINT_T0);
+#pragma GCC unroll 6
+        for (int j = 0; j < TC_A2_S_NR; ++j) {
+            const __m256 bj = _mm256_broadcast_ss(b + j);
+            acc[j][0] = _mm256_fmadd_ps(a0, bj, acc[j][0]);
+            acc[j][1] = _mm256_fmadd_ps(a1, bj, acc[j][1]);
+        }
+        a += TC_A2_S_MR;
+        b += TC_A2_S_NR;
+    }
+    const __m256 va = _mm256_set1_ps(*(const float *)alpha_p);
+    const float beta = *(const float *)beta_p;
+    if (beta == 0.0f) {
+#pragma GCC unroll 6
+        for (int j = 0; j < TC_A2_S_NR; ++j) {
+            _mm256_storeu_ps(c + j * ldc, _mm256_mul_ps(va, acc[j][0]));
+            _mm256_storeu_ps(c + j * ldc + 8, _mm256_mul_ps(va, acc[j][1]));
+        }
+    } else {
+        const __m256 vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 6
+        for (int j = 0; j < TC_A2_S_NR; ++j) {
+            float *cj = c + j * ldc;
+            _mm256_storeu_ps(cj, _mm256_fmadd_ps(va, acc[j][0],
+                                                 _mm256_mul_ps(vb, _mm256_loadu_ps(cj))));
+            _mm256_storeu_ps(cj + 8, _mm256_fmadd_ps(va, acc[j][1],
+                                                     _mm256_mul_ps(vb, _mm256_loadu_ps(cj + 8))));
+        }
+    }
+}
+
+TC_AVX2 static void tc_ukr_avx2_f64(int64_t kc, const void *alpha_p, const void *a_p,
+                                    const void *b_p, const void *beta_p, void *c_p, int64_t ldc)
+{
+    const double *a = a_p, *b = b_p;
+    double *c = c_p;
+    __m256d acc[TC_A2_D_NR][2];
+#pragma GCC unroll 6
+    for (int j = 0; j < TC_A2_D_NR; ++j) {
+        acc[j][0] = _mm256_setzero_pd();
+        acc[j][1] = _mm256_setzero_pd();
+    }
+    for (int64_t p = 0; p < kc; ++p) {
+        const __m256d a0 = _mm256_loadu_pd(a), a1 = _mm256_loadu_pd(a + 4);
+        _mm_prefetch((const char *)(a + TC_A2_PF_DIST * TC_A2_D_MR), _MM_HINT_T0);
+#pragma GCC unroll 6
+        for (int j = 0; j < TC_A2_D_NR; ++j) {
+            const __m256d bj = _mm256_broadcast_sd(b + j);
+            acc[j][0] = _mm256_fmadd_pd(a0, bj, acc[j][0]);
+            acc[j][1] = _mm256_fmadd_pd(a1, bj, acc[j][1]);
+        }
+        a += TC_A2_D_MR;
+        b += TC_A2_D_NR;
+    }
+    const __m256d va = _mm256_set1_pd(*(const double *)alpha_p);
+    const double beta = *(const double *)beta_p;
+    if (beta == 0.0) {
+#pragma GCC unroll 6
+        for (int j = 0; j < TC_A2_D_NR; ++j) {
+            _mm256_storeu_pd(c + j * ldc, _mm256_mul_pd(va, acc[j][0]));
+            _mm256_storeu_pd(c + j * ldc + 4, _mm256_mul_pd(va, acc[j][1]));
+        }
+    } else {
+        const __m256d vb = _mm256_set1_pd(beta);
+#pragma GCC unroll 6
+        for (int j = 0; j < TC_A2_D_NR; ++j) {
+            double *cj = c + j * ldc;
+            _mm256_storeu_pd(cj, _mm256_fmadd_pd(va, acc[j][0],
+                                                 _mm256_mul_pd(vb, _mm256_loadu_pd(cj))));
+            _mm256_storeu_pd(cj + 4, _mm256_fmadd_pd(va, acc[j][1],
+                                                     _mm256_mul_pd(vb, _mm256_loadu_pd(cj + 4))));
+        }
+    }
+}
+
+const tc_gemm_kernel tc_gemm_kernel_avx2_f32 = {
+    .name = "avx2 16x6 f32", .dtype = TC_FLOAT32, .esize = 4,
+    .mr = TC_A2_S_MR, .nr = TC_A2_S_NR, .kc = 384, .mc = 192, .nc = 4092,
+    .ukr = tc_ukr_avx2_f32,
+};
+
+const tc_gemm_kernel tc_gemm_kernel_avx2_f64 = {
+    .name = "avx2 8x6 f64", .dtype = TC_FLOAT64, .esize = 8,
+    .mr = TC_A2_D_MR, .nr = TC_A2_D_NR, .kc = 256, .mc = 144, .nc = 2040,
+    .ukr = tc_ukr_avx2_f64,
+};
+
+#endif

@@ -1,0 +1,181 @@
+"""``python -m tensorcore``: train the chapter-2 MNIST network on the bundled data.
+
+``python -m tensorcore bench ...`` is reserved for the benchmarks (tensorcore._bench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+import time
+
+import numpy as np
+
+DESCRIPTION = """\
+Train the network of chapter 2 of "Deep Learning with Python" on the MNIST data
+shipped with tensorcore: Dense(512, relu) -> Dense(10, softmax), RMSprop,
+categorical crossentropy, pixels scaled to [0, 1], one-hot labels. Prints a
+live progress bar, then the test accuracy and the training time.
+"""
+
+EPILOG = """\
+subcommands:
+  bench       run the benchmarks instead (python -m tensorcore bench --help)
+
+environment:
+  TENSORCORE_MNIST_LIMIT=N   use only the first N training and N test images
+                             (same as --limit; meant for quick checks)
+
+--plot PATH writes a PNG of the loss/accuracy curves and needs matplotlib; when
+matplotlib is not installed the command stops with exit status 2 BEFORE
+training, so no time is wasted.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the training command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tensorcore", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=5, help="passes over the data (5)")
+    parser.add_argument("--batch-size", type=int, default=128, help="samples per step (128)")
+    parser.add_argument("--backend", choices=("c", "numba"), default=None,
+                        help="kernel backend (default: TENSORCORE_BACKEND or c)")
+    parser.add_argument("--threads", type=int, default=None, help="worker threads for kernels")
+    parser.add_argument("--plot", metavar="PATH", default=None,
+                        help="save loss/accuracy curves as a PNG (needs matplotlib)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed for weight initialization and shuffling")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="use only the first N training and test images")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
+                        help="0 silent, 1 progress bar (default), 2 one line per epoch")
+    return parser
+
+
+def _limit_from_env() -> int | None:
+    value = os.environ.get("TENSORCORE_MNIST_LIMIT")
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"error: TENSORCORE_MNIST_LIMIT must be an integer. "
+                         f"Received: {value!r}") from None
+
+
+def prepare_mnist(limit: int | None):
+    """Chapter-2 preprocessing: flatten to 784 floats in [0, 1], one-hot labels."""
+    import tensorcore as tc
+    from tensorcore.datasets import mnist
+    from tensorcore.utils import to_categorical
+
+    (train_images, train_labels), (test_images, test_labels) = mnist.load_data()
+    if limit is not None:
+        train_images, train_labels = train_images[:limit], train_labels[:limit]
+        test_images, test_labels = test_images[:limit], test_labels[:limit]
+
+    def scale(images: np.ndarray) -> np.ndarray:
+        flat = tc.as_tensor(images.reshape((len(images), 28 * 28)), tc.float32)
+        return (flat / 255.0).numpy()
+
+    return ((scale(train_images), to_categorical(train_labels, 10)),
+            (scale(test_images), to_categorical(test_labels, 10)))
+
+
+def save_plot(history, path: str) -> None:
+    """Loss and accuracy per epoch, written as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [e + 1 for e in history.epoch]
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    loss_axes.plot(epochs, history.history["loss"], "o-", label="training loss")
+    loss_axes.set_xlabel("epoch")
+    loss_axes.set_ylabel("loss")
+    loss_axes.legend()
+    accuracy_axes.plot(epochs, history.history["accuracy"], "o-", label="training accuracy")
+    accuracy_axes.set_xlabel("epoch")
+    accuracy_axes.set_ylabel("accuracy")
+    accuracy_axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+    plt.close(figure)
+
+
+def train(argv: list[str]) -> int:
+    """Parse the options, train, evaluate, report. Returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    limit = args.limit if args.limit is not None else _limit_from_env()
+    if args.epochs < 1:
+        parser.error(f"--epochs must be a positive integer. Received: {args.epochs}")
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be a positive integer. Received: {args.batch_size}")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be a positive integer. Received: {args.threads}")
+    if limit is not None and limit < 1:
+        parser.error(f"--limit must be a positive integer. Received: {limit}")
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        print("error: --plot needs matplotlib, which is not installed "
+              "(pip install matplotlib); nothing was trained.", file=sys.stderr)
+        return 2
+
+    import tensorcore as tc
+    from tensorcore import layers, models
+
+    if args.backend is not None:
+        tc.set_backend(args.backend)
+    if args.threads is not None:
+        tc.set_num_threads(args.threads)
+    if args.seed is not None:
+        tc.random.seed(args.seed)
+
+    (train_images, train_labels), (test_images, test_labels) = prepare_mnist(limit)
+    model = models.Sequential([
+        layers.Dense(512, activation="relu", input_shape=(28 * 28,)),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    print(f"tensorcore: training on {len(train_images)} MNIST images "
+          f"(backend {tc.get_backend()}, {tc.get_num_threads()} threads)", flush=True)
+    start = time.perf_counter()
+    history = model.fit(train_images, train_labels, epochs=args.epochs,
+                        batch_size=args.batch_size, verbose=args.verbose)
+    training_time = time.perf_counter() - start
+    test_loss, test_accuracy = model.evaluate(test_images, test_labels, batch_size=512,
+                                              verbose=0)
+    print(f"test loss: {test_loss:.4f}")
+    print(f"test accuracy: {test_accuracy:.4f}")
+    print(f"training time: {training_time:.1f} s "
+          f"({training_time / args.epochs:.1f} s per epoch)")
+    if args.plot:
+        save_plot(history, args.plot)
+        print(f"plot saved to {args.plot}")
+    return 0
+
+
+def bench(argv: list[str]) -> int:
+    """Run tensorcore._bench.main(argv) when available."""
+    if importlib.util.find_spec("tensorcore._bench") is not None:
+        module = importlib.import_module("tensorcore._bench")
+        return int(module.main(argv) or 0)
+    print("benchmarks: run  pytest bench/ --benchmark-only")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: dispatch `bench`, otherwise train."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "bench":
+        return bench(argv[1:])
+    return train(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""Callbacks for fit(): History, EarlyStopping, ModelCheckpoint and the Callback base class."""
+
+from tensorcore.callbacks.base import Callback, CallbackList
+from tensorcore.callbacks.early_stopping import EarlyStopping
+from tensorcore.callbacks.history import History
+from tensorcore.callbacks.model_checkpoint import ModelCheckpoint
+
+__all__ = ["Callback", "CallbackList", "EarlyStopping", "History", "ModelCheckpoint"]

@@ -1,0 +1,5 @@
+"""Datasets shipped with tensorcore (offline, no downloads)."""
+
+from tensorcore.datasets import mnist
+
+__all__ = ["mnist"]

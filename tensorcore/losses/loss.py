@@ -1,0 +1,241 @@
+"""Loss classes (thin wrappers over the functions) and name resolution."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import tensorcore as tc
+from tensorcore.losses import functions
+
+
+class Loss:
+    """Base class: call() gives per-sample losses; calling the object gives their batch mean."""
+
+    # Name of the output activation this loss can absorb (see call_fused), or None.
+    fused_activation: str | None = None
+
+    def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size"):
+        if reduction not in ("sum_over_batch_size", "sum", "none"):
+            raise ValueError(
+                "reduction must be 'sum_over_batch_size', 'sum' or 'none'. "
+                f"Received: reduction={reduction!r}"
+            )
+        self.name = name or type(self).__name__
+        self.reduction = reduction
+
+    def call(self, y_true, y_pred) -> tc.Tensor:
+        """Per-sample loss values."""
+        raise NotImplementedError
+
+    def reduce(self, per_sample: tc.Tensor) -> tc.Tensor:
+        """Apply the reduction ("sum_over_batch_size" is the mean over all entries)."""
+        if self.reduction == "none":
+            return per_sample
+        if self.reduction == "sum":
+            return tc.sum(per_sample)
+        return tc.mean(per_sample)
+
+    def __call__(self, y_true, y_pred) -> tc.Tensor:
+        """Reduced loss of a batch (a scalar tensor by default)."""
+        return self.reduce(self.call(y_true, y_pred))
+
+    def can_fuse(self, activation: str | None) -> bool:
+        """True when this loss applied after `activation` can be computed from the logits."""
+        return (activation is not None and activation == self.fused_activation
+                and not getattr(self, "from_logits", True))
+
+    def call_fused(self, y_true, logits: tc.Tensor) -> tc.Tensor:
+        """Per-sample loss of activation(logits), computed stably from the logits."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        """Constructor arguments as a JSON-ready dict."""
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Loss":
+        """Create a loss from get_config()'s output."""
+        return cls(**config)
+
+
+class CategoricalCrossentropy(Loss):
+    """Crossentropy for one-hot labels."""
+
+    fused_activation = "softmax"
+
+    def __init__(self, from_logits: bool = False, name: str = "categorical_crossentropy",
+                 reduction: str = "sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+        self.from_logits = bool(from_logits)
+
+    def call(self, y_true, y_pred) -> tc.Tensor:
+        """Per-sample categorical crossentropy."""
+        return functions.categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+
+    def call_fused(self, y_true, logits: tc.Tensor) -> tc.Tensor:
+        """Per-sample crossentropy of softmax(logits)."""
+        return functions.categorical_crossentropy(y_true, logits, from_logits=True)
+
+    def get_config(self) -> dict:
+        """Constructor arguments as a JSON-ready dict."""
+        return {**super().get_config(), "from_logits": self.from_logits}
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Crossentropy for integer labels."""
+
+    fused_activation = "softmax"
+
+    def __init__(self, from_logits: bool = False,
+                 name: str = "sparse_categorical_crossentropy",
+                 reduction: str = "sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+        self.from_logits = bool(from_logits)
+
+    def call(self, y_true, y_pred) -> tc.Tensor:
+        """Per-sample sparse categorical crossentropy."""
+        return functions.sparse_categorical_crossentropy(y_true, y_pred,
+                                                         from_logits=self.from_logits)
+
+    def call_fused(self, y_true, logits: tc.Tensor) -> tc.Tensor:
+        """Per-sample crossentropy of softmax(logits)."""
+        return functions.sparse_categorical_crossentropy(y_true, logits, from_logits=True)
+
+    def get_config(self) -> dict:
+        """Constructor arguments as a JSON-ready dict."""
+        return {**super().get_config(), "from_logits": self.from_logits}
+
+
+class BinaryCrossentropy(Loss):
+    """Crossentropy for 0/1 labels, averaged over the last axis."""
+
+    fused_activation = "sigmoid"
+
+    def __init__(self, from_logits: bool = False, name: str = "binary_crossentropy",
+                 reduction: str = "sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+        self.from_logits = bool(from_logits)
+
+    def call(self, y_true, y_pred) -> tc.Tensor:
+        """Per-sample binary crossentropy."""
+        return functions.binary_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+
+    def call_fused(self, y_true, logits: tc.Tensor) -> tc.Tensor:
+        """Per-sample binary crossentropy of sigmoid(logits)."""
+        return functions.binary_crossentropy(y_true, logits, from_logits=True)
+
+    def get_config(self) -> dict:
+        """Constructor arguments as a JSON-ready dict."""
+        return {**super().get_config(), "from_logits": self.from_logits}
+
+
+class MeanSquaredError(Loss):
+    """Mean of squared differences."""
+
+    def __init__(self, name: str = "mean_squared_error",
+                 reduction: str = "sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+
+    def call(self, y_true, y_pred) -> tc.Tensor:
+        """Per-sample mean squared error."""
+        return functions.mean_squared_error(y_true, y_pred)
+
+
+class MeanAbsoluteError(Loss):
+    """Mean of absolute differences."""
+
+    def __init__(self, name: str = "mean_absolute_error",
+                 reduction: str = "sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+
+    def call(self, y_true, y_pred) -> tc.Tensor:
+        """Per-sample mean absolute error."""
+        return functions.mean_absolute_error(y_true, y_pred)
+
+
+class LossFunctionWrapper(Loss):
+    """Wraps a user function ``fn(y_true, y_pred) -> per-sample tensor`` as a Loss."""
+
+    def __init__(self, fn: Callable, name: str | None = None,
+                 reduction: str = "sum_over_batch_size"):
+        super().__init__(name=name or getattr(fn, "__name__", "loss"), reduction=reduction)
+        self.fn = fn
+
+    def call(self, y_true, y_pred) -> tc.Tensor:
+        """Per-sample values from the wrapped function."""
+        return self.fn(y_true, y_pred)
+
+    def get_config(self) -> dict:
+        """Custom functions cannot be saved."""
+        raise ValueError(f"Cannot serialize custom loss function {self.name!r}")
+
+
+_CLASSES = {
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "binary_crossentropy": BinaryCrossentropy,
+    "mean_squared_error": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+}
+_ALIASES = {
+    "mse": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    **{cls.__name__: name for name, cls in _CLASSES.items()},
+}
+_FUNCTIONS = {
+    functions.categorical_crossentropy: "categorical_crossentropy",
+    functions.sparse_categorical_crossentropy: "sparse_categorical_crossentropy",
+    functions.binary_crossentropy: "binary_crossentropy",
+    functions.mean_squared_error: "mean_squared_error",
+    functions.mean_absolute_error: "mean_absolute_error",
+}
+
+
+def canonical_name(identifier: str) -> str | None:
+    """Return the canonical snake_case loss name for a name or alias, or None."""
+    if identifier in _CLASSES:
+        return identifier
+    return _ALIASES.get(identifier)
+
+
+def get(identifier) -> Loss:
+    """Resolve a loss given as a name ("mse", "categorical_crossentropy"), a Loss, or a function."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        name = canonical_name(identifier)
+        if name is None:
+            raise ValueError(
+                f"Unknown loss: {identifier!r}. Expected one of "
+                f"{sorted(set(_CLASSES) | set(_ALIASES))}, a Loss instance or a function."
+            )
+        return _CLASSES[name]()
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if callable(identifier):
+        name = _FUNCTIONS.get(identifier)
+        return _CLASSES[name]() if name else LossFunctionWrapper(identifier)
+    raise TypeError(
+        f"loss must be a string, a Loss or a function. Received: loss={identifier!r}"
+    )
+
+
+def serialize(loss: Loss) -> dict:
+    """Return a JSON-ready description of a built-in loss."""
+    for name, cls in _CLASSES.items():
+        if type(loss) is cls:
+            return {"class_name": name, "config": loss.get_config()}
+    raise ValueError(f"Cannot serialize custom loss {loss!r}; only built-in losses can be saved")
+
+
+def deserialize(config: dict) -> Loss:
+    """Rebuild a built-in loss from serialize()'s output."""
+    name = config.get("class_name") if isinstance(config, dict) else None
+    if name not in _CLASSES:
+        raise ValueError(f"Unknown loss in config: {name!r}")
+    return _CLASSES[name].from_config(config.get("config", {}))
+
+
+__all__ = ["Loss", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+           "BinaryCrossentropy", "MeanSquaredError", "MeanAbsoluteError",
+           "LossFunctionWrapper", "get", "serialize", "deserialize", "canonical_name"]

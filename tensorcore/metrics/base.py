@@ -1,0 +1,86 @@
+"""Metric base class and the running-mean metrics built on it."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import tensorcore as tc
+
+
+class Metric:
+    """Base class: accumulate with update_state(), read with result(), clear with reset_state()."""
+
+    # "up" when larger is better (accuracy), "down" when smaller is (errors); used by callbacks.
+    direction = "down"
+
+    def __init__(self, name: str | None = None):
+        self.name = name or type(self).__name__
+
+    def update_state(self, *args, **kwargs) -> None:
+        """Accumulate statistics from one batch."""
+        raise NotImplementedError
+
+    def result(self) -> float:
+        """The metric's current value."""
+        raise NotImplementedError
+
+    def reset_state(self) -> None:
+        """Forget everything accumulated so far."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        """Constructor arguments as a JSON-ready dict."""
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+class Mean(Metric):
+    """Weighted running mean of the values passed to update_state."""
+
+    def __init__(self, name: str = "mean"):
+        super().__init__(name=name)
+        self.total = 0.0
+        self.count = 0.0
+
+    def update_state(self, values, sample_weight: float | None = None) -> None:
+        """Add values (a tensor or number) to the mean; a scalar may carry a weight."""
+        if isinstance(values, tc.Tensor):
+            if values.ndim == 0 or values.size == 1:
+                value = float(values.item())
+                weight = 1.0 if sample_weight is None else float(sample_weight)
+                self.total += value * weight
+                self.count += weight
+                return
+            self.total += float(tc.sum(values.astype(tc.float32)).item())
+            self.count += float(values.size)
+            return
+        weight = 1.0 if sample_weight is None else float(sample_weight)
+        self.total += float(values) * weight
+        self.count += weight
+
+    def result(self) -> float:
+        """The mean so far (0.0 before any update)."""
+        return self.total / self.count if self.count else 0.0
+
+    def reset_state(self) -> None:
+        """Forget everything accumulated so far."""
+        self.total = 0.0
+        self.count = 0.0
+
+
+class MeanMetricWrapper(Mean):
+    """Mean over samples of a per-sample function fn(y_true, y_pred)."""
+
+    def __init__(self, fn: Callable, name: str | None = None, **fn_kwargs):
+        super().__init__(name=name or fn.__name__)
+        self.fn = fn
+        self.fn_kwargs = fn_kwargs
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        """Evaluate fn on the batch and add its per-sample values."""
+        with tc.no_grad():
+            values = self.fn(y_true, y_pred, **self.fn_kwargs)
+            self.total += float(tc.sum(values.astype(tc.float32)).item())
+            self.count += float(values.size)

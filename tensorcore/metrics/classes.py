@@ -1,0 +1,151 @@
+"""Metric classes and the resolution of metric names given to compile()."""
+
+from __future__ import annotations
+
+from tensorcore.metrics import functions
+from tensorcore.metrics.base import Mean, MeanMetricWrapper, Metric
+
+
+class Accuracy(MeanMetricWrapper):
+    """Fraction of predictions exactly equal to the labels."""
+
+    direction = "up"
+
+    def __init__(self, name: str = "accuracy"):
+        super().__init__(functions.accuracy, name=name)
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    """Fraction of samples whose one-hot label matches argmax of the prediction."""
+
+    direction = "up"
+
+    def __init__(self, name: str = "categorical_accuracy"):
+        super().__init__(functions.categorical_accuracy, name=name)
+
+
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """Fraction of samples whose integer label matches argmax of the prediction."""
+
+    direction = "up"
+
+    def __init__(self, name: str = "sparse_categorical_accuracy"):
+        super().__init__(functions.sparse_categorical_accuracy, name=name)
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    """Fraction of binary predictions (y_pred > threshold) equal to 0/1 labels."""
+
+    direction = "up"
+
+    def __init__(self, name: str = "binary_accuracy", threshold: float = 0.5):
+        super().__init__(functions.binary_accuracy, name=name, threshold=threshold)
+        self.threshold = threshold
+
+    def get_config(self) -> dict:
+        """Constructor arguments as a JSON-ready dict."""
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    """Mean absolute error."""
+
+    def __init__(self, name: str = "mean_absolute_error"):
+        super().__init__(functions.mean_absolute_error, name=name)
+
+
+class MeanSquaredError(MeanMetricWrapper):
+    """Mean squared error."""
+
+    def __init__(self, name: str = "mean_squared_error"):
+        super().__init__(functions.mean_squared_error, name=name)
+
+
+class AutoAccuracy(Mean):
+    """The "accuracy" of compile(): picks the accuracy that matches the labels on first use.
+
+    Keras decides from the shapes: a prediction with one column is binary, labels with one
+    axis fewer than the prediction (or a trailing axis of 1) are sparse, otherwise categorical.
+    """
+
+    direction = "up"
+
+    def __init__(self, name: str = "accuracy"):
+        super().__init__(name=name)
+        self.chosen: MeanMetricWrapper | None = None
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        """Resolve the concrete accuracy if needed, then delegate."""
+        if self.chosen is None:
+            true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
+            if pred_shape[-1:] == (1,):
+                self.chosen = BinaryAccuracy(name=self.name)
+            elif len(true_shape) < len(pred_shape) or true_shape[-1:] == (1,):
+                self.chosen = SparseCategoricalAccuracy(name=self.name)
+            else:
+                self.chosen = CategoricalAccuracy(name=self.name)
+        self.chosen.update_state(y_true, y_pred)
+
+    def result(self) -> float:
+        """Current accuracy (0.0 before any update)."""
+        return self.chosen.result() if self.chosen is not None else 0.0
+
+    def reset_state(self) -> None:
+        """Forget everything accumulated so far."""
+        if self.chosen is not None:
+            self.chosen.reset_state()
+
+
+_CLASSES = {
+    "categorical_accuracy": CategoricalAccuracy,
+    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "binary_accuracy": BinaryAccuracy,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mean_squared_error": MeanSquaredError,
+}
+_ALIASES = {"mae": "mean_absolute_error", "mse": "mean_squared_error",
+            **{cls.__name__: name for name, cls in _CLASSES.items()}}
+# Which accuracy "accuracy" means for each built-in loss (Keras's rule).
+_ACCURACY_FOR_LOSS = {
+    "categorical_crossentropy": CategoricalAccuracy,
+    "sparse_categorical_crossentropy": SparseCategoricalAccuracy,
+    "binary_crossentropy": BinaryAccuracy,
+}
+_FUNCTIONS = {
+    functions.categorical_accuracy: "categorical_accuracy",
+    functions.sparse_categorical_accuracy: "sparse_categorical_accuracy",
+    functions.binary_accuracy: "binary_accuracy",
+    functions.mean_absolute_error: "mean_absolute_error",
+    functions.mean_squared_error: "mean_squared_error",
+}
+
+
+def get(identifier, loss_name: str | None = None) -> Metric:
+    """Resolve a metric from a name, a Metric, or a per-sample function.
+
+    ``"accuracy"`` (or ``"acc"``) becomes the accuracy matching the loss named ``loss_name``
+    and keeps the name the user wrote, so logs show ``accuracy`` / ``val_accuracy``.
+    """
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier in ("accuracy", "acc"):
+            chosen = _ACCURACY_FOR_LOSS.get(loss_name)
+            return chosen(name=identifier) if chosen else AutoAccuracy(name=identifier)
+        name = identifier if identifier in _CLASSES else _ALIASES.get(identifier)
+        if name is None:
+            raise ValueError(
+                f"Unknown metric: {identifier!r}. Expected 'accuracy' or one of "
+                f"{sorted(set(_CLASSES) | set(_ALIASES))}, a Metric or a function."
+            )
+        return _CLASSES[name](name=identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
+    if callable(identifier):
+        name = _FUNCTIONS.get(identifier)
+        if name is not None:
+            return _CLASSES[name](name=name)
+        return MeanMetricWrapper(identifier)
+    raise TypeError(
+        f"metric must be a string, a Metric or a function. Received: {identifier!r}"
+    )

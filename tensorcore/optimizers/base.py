@@ -1,0 +1,182 @@
+"""Optimizer base class: per-variable state built on first use, clipping, weight decay, steps."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Iterable
+
+import numpy as np
+
+import tensorcore as tc
+
+
+def _check_positive(owner: str, name: str, value, allow_zero: bool = False) -> float:
+    """Validate a non-negative (or positive) real hyperparameter and return it as float."""
+    bad = isinstance(value, bool) or not isinstance(value, numbers.Real) \
+        or not math.isfinite(float(value)) or float(value) < 0 \
+        or (float(value) == 0 and not allow_zero)
+    if bad:
+        kind = "a non-negative" if allow_zero else "a positive"
+        raise ValueError(f"{owner}: {name} must be {kind} float. Received: {name}={value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class: subclasses declare their state in build_variable and their rule in update_step.
+
+    ``apply_gradients`` clips the gradients (clipnorm per variable, clipvalue, or
+    global_clipnorm), applies decoupled weight decay when set (``var -= var * wd * lr``), runs
+    ``update_step`` for every variable without recording on the tape, then counts the step.
+    """
+
+    # Names of the per-variable state tensors, in a fixed order (used for saving).
+    state_names: tuple[str, ...] = ()
+
+    def __init__(self, learning_rate: float = 0.001, name: str | None = None,
+                 weight_decay: float | None = None, clipnorm: float | None = None,
+                 clipvalue: float | None = None, global_clipnorm: float | None = None):
+        owner = type(self).__name__
+        self.learning_rate = _check_positive(owner, "learning_rate", learning_rate,
+                                             allow_zero=True)
+        self.name = name or owner.lower()
+        self.weight_decay = (None if weight_decay is None
+                             else _check_positive(owner, "weight_decay", weight_decay, True))
+        given = [n for n, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                ("global_clipnorm", global_clipnorm)) if v is not None]
+        if len(given) > 1:
+            raise ValueError(f"{owner}: only one of clipnorm, clipvalue and global_clipnorm can "
+                             f"be set. Received: {', '.join(given)}")
+        self.clipnorm = None if clipnorm is None else _check_positive(owner, "clipnorm", clipnorm)
+        self.clipvalue = (None if clipvalue is None
+                          else _check_positive(owner, "clipvalue", clipvalue))
+        self.global_clipnorm = (None if global_clipnorm is None
+                                else _check_positive(owner, "global_clipnorm", global_clipnorm))
+        self.iterations = 0
+        self._state: dict[int, dict[str, tc.Tensor]] = {}
+
+    # ------------------------------------------------------------------ state
+    def build_variable(self, variable: tc.Tensor) -> dict[str, tc.Tensor]:
+        """Create this optimizer's state for one variable (zeros shaped like it by default)."""
+        return {name: tc.zeros(tuple(variable.shape), dtype=variable.dtype)
+                for name in self.state_names}
+
+    def state_for(self, variable: tc.Tensor) -> dict[str, tc.Tensor]:
+        """The state of a variable, built the first time the variable is seen."""
+        state = self._state.get(id(variable))
+        if state is None:
+            state = self.build_variable(variable)
+            self._state[id(variable)] = state
+        return state
+
+    def update_step(self, gradient: tc.Tensor, variable: tc.Tensor,
+                    learning_rate: float) -> None:
+        """Update one variable in place from its gradient (subclasses implement the rule)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ applying
+    def apply_gradients(self, grads_and_vars: Iterable) -> int:
+        """Apply one step to each (gradient, variable) pair; returns the new iteration count."""
+        pairs = [(g, v) for g, v in grads_and_vars if g is not None]
+        for gradient, variable in pairs:
+            if not isinstance(variable, tc.Tensor):
+                raise TypeError(f"{type(self).__name__}.apply_gradients: variables must be "
+                                f"Tensors. Received: {type(variable).__name__}")
+            if tuple(np.shape(gradient)) != tuple(variable.shape):
+                raise ValueError(
+                    f"{type(self).__name__}.apply_gradients: gradient shape "
+                    f"{tuple(np.shape(gradient))} does not match variable shape "
+                    f"{tuple(variable.shape)}"
+                )
+        with tc.no_grad():
+            grads = [self._as_gradient(g, v) for g, v in pairs]
+            variables = [v for _, v in pairs]
+            grads = self._clip(grads)
+            if self.weight_decay:
+                for variable in variables:
+                    variable.assign_sub(variable * (self.weight_decay * self.learning_rate))
+            for gradient, variable in zip(grads, variables):
+                self.update_step(gradient, variable, self.learning_rate)
+        self.iterations += 1
+        return self.iterations
+
+    def apply(self, grads: list, variables: list) -> int:
+        """Same as apply_gradients(zip(grads, variables))."""
+        return self.apply_gradients(zip(grads, variables))
+
+    @staticmethod
+    def _as_gradient(gradient, variable: tc.Tensor) -> tc.Tensor:
+        """Gradient as a detached tensor of the variable's dtype."""
+        return tc.as_tensor(gradient, variable.dtype).detach()
+
+    def _clip(self, grads: list[tc.Tensor]) -> list[tc.Tensor]:
+        """Keras-style clipping: g * c / max(||g||, c) per variable, by value, or globally."""
+        if self.clipnorm is not None:
+            return [g * (self.clipnorm / max(self._norm(g), self.clipnorm)) for g in grads]
+        if self.clipvalue is not None:
+            return [tc.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        if self.global_clipnorm is not None and grads:
+            total = math.sqrt(sum(self._norm(g) ** 2 for g in grads))
+            scale = self.global_clipnorm / max(total, self.global_clipnorm)
+            return [g * scale for g in grads]
+        return grads
+
+    @staticmethod
+    def _norm(gradient: tc.Tensor) -> float:
+        """L2 norm of a gradient, computed with our kernels."""
+        return math.sqrt(float(tc.sum(tc.square(gradient)).item()))
+
+    # ------------------------------------------------------------------ config / saving
+    def get_config(self) -> dict:
+        """Constructor arguments as a JSON-ready dict."""
+        return {
+            "name": self.name,
+            "learning_rate": self.learning_rate,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+            "global_clipnorm": self.global_clipnorm,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Optimizer":
+        """Create an optimizer from get_config()'s output."""
+        return cls(**config)
+
+    def get_state(self, variables: list[tc.Tensor]) -> dict[str, np.ndarray]:
+        """State as named arrays ("iterations", "<i>/<state name>") for variables in order."""
+        arrays = {"iterations": np.array(self.iterations, dtype=np.int64)}
+        for index, variable in enumerate(variables):
+            state = self._state.get(id(variable))
+            if state is None:
+                continue
+            for name in self.state_names:
+                arrays[f"{index}/{name}"] = state[name].numpy().copy()
+        return arrays
+
+    def set_state(self, variables: list[tc.Tensor], arrays: dict[str, np.ndarray]) -> None:
+        """Restore state saved by get_state for the same list of variables."""
+        owner = type(self).__name__
+        restored: dict[int, dict[str, tc.Tensor]] = {}
+        for index, variable in enumerate(variables):
+            keys = [f"{index}/{name}" for name in self.state_names]
+            present = [key in arrays for key in keys]
+            if not any(present):
+                continue
+            if not all(present):
+                raise ValueError(f"{owner}.set_state: incomplete state for variable {index}")
+            state = {}
+            for name, key in zip(self.state_names, keys):
+                array = np.asarray(arrays[key])
+                if tuple(array.shape) != tuple(variable.shape):
+                    raise ValueError(
+                        f"{owner}.set_state: '{key}' has shape {array.shape}, expected "
+                        f"{tuple(variable.shape)}"
+                    )
+                state[name] = tc.tensor(array.copy(), dtype=variable.dtype)
+            restored[id(variable)] = state
+        self._state = restored
+        self.iterations = int(np.asarray(arrays.get("iterations", 0)).item())
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} learning_rate={self.learning_rate}>"

@@ -1,0 +1,71 @@
+"""`python -m tensorcore`: --help, a quick limited run, --plot handling, the bench subcommand."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tensorcore import __main__ as cli
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _run(*args, **env):
+    environment = {**os.environ, **env}
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO), environment.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return subprocess.run([sys.executable, "-m", "tensorcore", *args], capture_output=True,
+                          text=True, cwd=REPO, env=environment)
+
+
+def test_help_lists_the_options():
+    result = _run("--help")
+    assert result.returncode == 0, result.stderr
+    for option in ("--epochs", "--batch-size", "--backend", "--threads", "--plot", "--seed",
+                   "--limit", "bench", "TENSORCORE_MNIST_LIMIT"):
+        assert option in result.stdout
+
+
+def test_quick_run_prints_test_accuracy():
+    result = _run("--epochs", "1", "--seed", "0", TENSORCORE_MNIST_LIMIT="600")
+    assert result.returncode == 0, result.stderr
+    assert "training on 600 MNIST images" in result.stdout
+    assert "Epoch 1/1" in result.stdout
+    lines = [line for line in result.stdout.splitlines() if line.startswith("test accuracy:")]
+    assert len(lines) == 1
+    assert 0.5 < float(lines[0].split(":")[1]) <= 1.0
+    assert "training time:" in result.stdout
+
+
+def test_in_process_run_with_limit_option(capsys):
+    assert cli.main(["--epochs", "1", "--limit", "300", "--batch-size", "64", "--verbose",
+                     "2", "--seed", "1"]) == 0
+    output = capsys.readouterr().out
+    assert "test accuracy:" in output and "5/5 - " in output
+
+
+@pytest.mark.skipif(importlib.util.find_spec("matplotlib") is not None,
+                    reason="matplotlib is installed")
+def test_plot_without_matplotlib_stops_before_training(capsys, tmp_path):
+    assert cli.main(["--limit", "10", "--plot", str(tmp_path / "curves.png")]) == 2
+    captured = capsys.readouterr()
+    assert "matplotlib" in captured.err and "Epoch" not in captured.out
+
+
+@pytest.mark.parametrize("args", [["--epochs", "0"], ["--batch-size", "-1"], ["--limit", "0"],
+                                  ["--backend", "cuda"]])
+def test_bad_options_exit_with_usage_error(args):
+    with pytest.raises(SystemExit) as info:
+        cli.main(args)
+    assert info.value.code == 2
+
+
+def test_bench_subcommand_is_reserved(capsys, monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert cli.main(["bench"]) == 0
+    assert "pytest bench/" in capsys.readouterr().out

@@ -1,0 +1,79 @@
+"""Metrics vs hand-computed values; update_state / result / reset_state; name resolution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tensorcore import metrics
+
+PROBS = np.array([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2], [0.2, 0.2, 0.6], [0.3, 0.4, 0.3]],
+                 np.float32)
+LABELS = np.array([1, 2, 2, 0])
+ONE_HOT = np.eye(3, dtype=np.float32)[LABELS]
+
+
+def test_categorical_and_sparse_accuracy_functions():
+    np.testing.assert_array_equal(metrics.categorical_accuracy(ONE_HOT, PROBS).numpy(),
+                                  [1, 0, 1, 0])
+    np.testing.assert_array_equal(metrics.sparse_categorical_accuracy(LABELS, PROBS).numpy(),
+                                  [1, 0, 1, 0])
+    column = LABELS.reshape(-1, 1).astype(np.float32)
+    np.testing.assert_array_equal(metrics.sparse_categorical_accuracy(column, PROBS).numpy(),
+                                  [1, 0, 1, 0])
+
+
+def test_binary_accuracy_threshold():
+    y_true = np.array([[1], [0], [1], [0]], np.float32)
+    y_pred = np.array([[0.9], [0.6], [0.4], [0.1]], np.float32)
+    np.testing.assert_array_equal(metrics.binary_accuracy(y_true, y_pred).numpy(),
+                                  [1, 0, 0, 1])
+    metric = metrics.BinaryAccuracy(threshold=0.3)
+    metric.update_state(y_true, y_pred)
+    assert metric.result() == pytest.approx(0.75)
+
+
+def test_metric_state_accumulates_over_batches_and_resets():
+    metric = metrics.CategoricalAccuracy()
+    metric.update_state(ONE_HOT[:2], PROBS[:2])
+    assert metric.result() == pytest.approx(0.5)
+    metric.update_state(ONE_HOT[2:3], PROBS[2:3])
+    assert metric.result() == pytest.approx(2 / 3)
+    metric.reset_state()
+    assert metric.result() == 0.0
+
+
+def test_mae_metric_and_mean():
+    metric = metrics.get("mae")
+    metric.update_state(np.array([[1.0], [2.0]], np.float32), np.array([[2.0], [4.0]], np.float32))
+    assert metric.result() == pytest.approx(1.5) and metric.name == "mae"
+    mean = metrics.Mean()
+    mean.update_state(2.0, sample_weight=3)
+    mean.update_state(4.0, sample_weight=1)
+    assert mean.result() == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("loss,expected", [
+    ("categorical_crossentropy", metrics.CategoricalAccuracy),
+    ("sparse_categorical_crossentropy", metrics.SparseCategoricalAccuracy),
+    ("binary_crossentropy", metrics.BinaryAccuracy),
+])
+def test_accuracy_is_resolved_from_the_loss_and_keeps_its_name(loss, expected):
+    metric = metrics.get("accuracy", loss_name=loss)
+    assert isinstance(metric, expected) and metric.name == "accuracy"
+    assert metrics.get("acc", loss_name=loss).name == "acc"
+
+
+def test_accuracy_for_other_losses_is_chosen_from_shapes():
+    metric = metrics.get("accuracy", loss_name="mean_squared_error")
+    metric.update_state(LABELS, PROBS)
+    assert metric.result() == pytest.approx(0.5)
+    binary = metrics.get("accuracy", loss_name=None)
+    binary.update_state(np.array([[1.0], [0.0]], np.float32),
+                        np.array([[0.8], [0.7]], np.float32))
+    assert binary.result() == pytest.approx(0.5)
+
+
+def test_unknown_metric():
+    with pytest.raises(ValueError, match="Unknown metric: 'f7'"):
+        metrics.get("f7")
