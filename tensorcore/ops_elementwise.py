@@ -15,7 +15,7 @@ import numpy as np
 from . import dtypes
 from ._dispatch import (broadcast_shapes, cast, check_dtype, expand, is_scalar,
                         scalar_array)
-from .autograd import attach, needs_grad
+from .autograd import attach, is_grad_enabled, needs_grad
 from .backend import current as backend
 from .tensor import Tensor, as_tensor
 
@@ -75,7 +75,23 @@ def _binary_kernel(op: str, a: np.ndarray, b: np.ndarray, dtype: np.dtype,
     return out
 
 
+_FAST_BINARY = {"add", "subtract", "multiply", "divide", "maximum", "minimum", "power"}
+
+
 def _binary(op: str, a: Any, b: Any, rule=None) -> Tensor:
+    if a.__class__ is Tensor and b.__class__ is Tensor:
+        # Fast path: two float tensors of one dtype and shape (the common case in training).
+        da, db = a.data, b.data
+        if da.shape == db.shape and da.dtype == db.dtype and da.dtype.kind == "f" \
+                and op in _FAST_BINARY:
+            out = np.empty(da.shape, da.dtype)
+            if out.size:
+                backend().binary(op, da, db, out)
+            result = Tensor._wrap(out)
+            if rule is not None and (a.requires_grad or b.requires_grad) and \
+                    is_grad_enabled():
+                attach(result, (a, b), rule, op)
+            return result
     ta, tb, dtype = _promote(op, a, b)
     if op in _COMPARE:
         data = _binary_kernel(op, ta.data, tb.data, dtype, dtypes.bool_, op)
@@ -114,11 +130,28 @@ def _sub_rule(g, out):
     return g, negative(g)
 
 
-def _mul_rule_for(a: Tensor, b: Tensor):
-    def rule(g, out):
-        return (multiply(g, b) if a.requires_grad else None,
-                multiply(g, a) if b.requires_grad else None)
-    return rule
+def _mul_rule(g, out):
+    a, b = out._node.parents
+    return (multiply(g, b) if a.requires_grad else None,
+            multiply(g, a) if b.requires_grad else None)
+
+
+def _div_rule(g, out):
+    a, b = out._node.parents
+    ga = divide(g, b) if a.requires_grad else None
+    gb = negative(divide(multiply(g, out), b)) if b.requires_grad else None
+    return ga, gb
+
+
+def _pow_rule(g, out):
+    a, b = out._node.parents
+    ga = gb = None
+    if a.requires_grad:
+        ga = multiply(g, multiply(b, power(a, subtract(b, 1))))
+    if b.requires_grad:
+        base_zero = multiply(equal(a, 0), greater_equal(b, 0))
+        gb = where(base_zero, 0, multiply(g, multiply(out, log(a))))
+    return ga, gb
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -133,41 +166,23 @@ def subtract(a: Any, b: Any) -> Tensor:
 
 def multiply(a: Any, b: Any) -> Tensor:
     """a * b, elementwise with broadcasting."""
-    ta, tb, _ = _promote("multiply", a, b)
-    return _binary("multiply", ta, tb, _mul_rule_for(ta, tb))
+    return _binary("multiply", a, b, _mul_rule)
 
 
 def divide(a: Any, b: Any) -> Tensor:
     """a / b (true division: integers give float64)."""
-    ta, tb, _ = _promote("divide", a, b)
-
-    def rule(g, out):
-        ga = divide(g, tb) if ta.requires_grad else None
-        gb = negative(divide(multiply(g, out), tb)) if tb.requires_grad else None
-        return ga, gb
-    out = _binary("divide", ta, tb, rule)
-    return out
+    return _binary("divide", a, b, _div_rule)
 
 
 def power(a: Any, b: Any) -> Tensor:
     """a ** b elementwise (integer bases need non-negative integer exponents)."""
-    ta, tb, _ = _promote("power", a, b)
-
-    def rule(g, out):
-        ga = gb = None
-        if ta.requires_grad:
-            ga = multiply(g, multiply(tb, power(ta, subtract(tb, 1))))
-        if tb.requires_grad:
-            base_zero = multiply(equal(ta, 0), greater_equal(tb, 0))
-            gb = where(base_zero, 0, multiply(g, multiply(out, log(ta))))
-        return ga, gb
-    out = _binary("power", ta, tb, rule)
-    return out
+    return _binary("power", a, b, _pow_rule)
 
 
-def _minmax_rule_for(a: Tensor, b: Tensor, strict_op: str):
+def _minmax_rule(strict_op: str):
     def rule(g, out):
         # PyTorch convention: the gradient goes to the winner; ties split it evenly.
+        a, b = out._node.parents
         half = multiply(g, 0.5)
         tie = equal(a, b)
         ga = gb = None
@@ -179,16 +194,18 @@ def _minmax_rule_for(a: Tensor, b: Tensor, strict_op: str):
     return rule
 
 
+_max_rule = _minmax_rule("greater")
+_min_rule = _minmax_rule("less")
+
+
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum (NaN propagates)."""
-    ta, tb, _ = _promote("maximum", a, b)
-    return _binary("maximum", ta, tb, _minmax_rule_for(ta, tb, "greater"))
+    return _binary("maximum", a, b, _max_rule)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum (NaN propagates)."""
-    ta, tb, _ = _promote("minimum", a, b)
-    return _binary("minimum", ta, tb, _minmax_rule_for(ta, tb, "less"))
+    return _binary("minimum", a, b, _min_rule)
 
 
 # ---------------------------------------------------------------------- comparisons
