@@ -26,4 +26,80 @@ int tc_cpu_has_avx512f(void);    /* 1 when the CPU and OS support AVX-512F (zmm 
  * TC_ERR_INVALID, so callers can write `return tc_set_error("...", ...);`. */
 int tc_set_error(const char *fmt, ...);
 
+/* ---- strided layouts (layout.c) ------------------------------------------------------
+ * A tc_layout describes nop operands that share one iteration shape. Construction drops
+ * size-1 dims and merges neighbouring dims that are contiguous with each other in every
+ * operand, so a C-contiguous (or broadcast-scalar) case ends up with ndim == 1.
+ * Invariants after tc_layout_init: size == product(shape); when size > 0, ndim >= 1 and
+ * every shape[d] >= 2 except a lone dim of size 1; strides are in BYTES. Dims are
+ * visited in order of decreasing |operand-0 stride| (the output), so the flat walk follows
+ * the output's memory order; the iteration order is irrelevant to elementwise results. */
+#define TC_MAX_DIMS 32
+#define TC_MAX_OPERANDS 4
+
+typedef struct {
+    int ndim;
+    int nop;
+    int64_t size;
+    int64_t shape[TC_MAX_DIMS];
+    int64_t strides[TC_MAX_OPERANDS][TC_MAX_DIMS];   /* bytes */
+    int64_t itemsize[TC_MAX_OPERANDS];
+} tc_layout;
+
+/* strides[i] are element strides of operand i; itemsize[i] its element size. */
+void tc_layout_init(tc_layout *layout, int nop, int ndim, const int64_t *shape,
+                    const int64_t *const *strides, const int64_t *itemsize);
+
+/* Inner loop over n elements: p[i] points at operand i's first element, s[i] is its
+ * stride in ELEMENTS. Operand 0 is the output. */
+typedef void (*tc_inner_fn)(char *const *p, const int64_t *s, int64_t n, const void *params);
+
+/* Runs fn over every element of layout (operand base pointers in base), threaded with
+ * chunks of at least min_chunk elements. */
+void tc_layout_run(const tc_layout *layout, char *const *base, tc_inner_fn fn,
+                   const void *params, int64_t min_chunk);
+
+/* Cheap argument checks shared by the entry points; return 0 or tc_set_error(...). */
+int tc_check_dtype(const char *func, int dtype);
+int tc_check_shape(const char *func, int ndim, const int64_t *shape, int64_t *size);
+int64_t tc_dtype_size(int dtype);
+
+/* Minimum elements per thread chunk: cheap memory-bound loops and expensive math. */
+#define TC_CHUNK_CHEAP 32768
+#define TC_CHUNK_MATH 4096
+
+/* ---- vectorizable float32 exp --------------------------------------------------------
+ * exp(x) = 2^k * e^r with k = round(x / ln2), |r| <= ln2 / 2, e^r by a degree-7 Taylor
+ * polynomial (relative error < 2 ulp). Branch-free so gcc vectorizes loops calling it.
+ * Limits are exact: exp(+inf) = +inf (overflow), exp(-inf) = 0, NaN stays NaN; 2^k is
+ * applied as two factors so results in the subnormal range are rounded correctly. */
+static inline float tc_exp_f32(float x)
+{
+    float xc = x > 88.8f ? 88.8f : x;                  /* NaN compares false: kept */
+    xc = xc < -104.0f ? -104.0f : xc;
+    float kf = (xc * 1.44269504f + 12582912.0f) - 12582912.0f;     /* round to nearest */
+    kf = kf == kf ? kf : 0.0f;
+    float r = xc - kf * 0.693145752f;                  /* ln2 split: hi + lo */
+    r = r - kf * 1.42860677e-06f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t k = (int32_t)kf;
+    int32_t k1 = k / 2, k2 = k - k / 2;
+    union { int32_t i; float f; } s1, s2;
+    s1.i = (k1 + 127) * (1 << 23);
+    s2.i = (k2 + 127) * (1 << 23);
+    return p * s1.f * s2.f;
+}
+
+/* Contiguous float32 exp / sigmoid with run-time SIMD selection (simd_math.c). out may
+ * equal a (in place); no other overlap. */
+void tc_vexp_f32(float *out, const float *a, int64_t n);
+void tc_vsigmoid_f32(float *out, const float *a, int64_t n);
+
 #endif

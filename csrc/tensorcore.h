@@ -43,6 +43,88 @@ int tc_matmul(int dtype, int batch_ndim, const int64_t *batch_shape,
               void *c, int64_t rsc, int64_t csc);
 const char *tc_gemm_kernel_name(int dtype);  /* e.g. "avx512 32x6 f32" */
 
+/* ---- elementwise, copy, reductions (elementwise.c, unary.c, copy.c, reduce.c, ...) ----
+ * Common arguments: `ndim` in [0, 32] and `shape` (ndim extents, >= 0) describe the
+ * iteration space; every operand has its own `*_strides` (ndim entries, ELEMENTS, any
+ * sign, zero for broadcast inputs). `out` may be exactly the same view as an input
+ * (in place) but must not partially overlap one. Size-0 shapes touch no memory.
+ * Dims are coalesced and work is threaded inside the library. */
+
+enum tc_binary_op {
+    TC_ADD = 0, TC_SUBTRACT = 1, TC_MULTIPLY = 2, TC_DIVIDE = 3, TC_POWER = 4,
+    TC_MAXIMUM = 5, TC_MINIMUM = 6, TC_EQUAL = 7, TC_NOT_EQUAL = 8, TC_LESS = 9,
+    TC_LESS_EQUAL = 10, TC_GREATER = 11, TC_GREATER_EQUAL = 12
+};
+enum tc_unary_op {
+    TC_NEGATIVE = 0, TC_ABS = 1, TC_SQUARE = 2, TC_RELU = 3, TC_SIGN = 4, TC_EXP = 5,
+    TC_LOG = 6, TC_SQRT = 7, TC_TANH = 8, TC_SIGMOID = 9, TC_RECIPROCAL = 10
+};
+enum tc_reduce_op {
+    TC_REDUCE_SUM = 0, TC_REDUCE_MAX = 1, TC_REDUCE_MIN = 2, TC_REDUCE_MEAN = 3,
+    TC_REDUCE_VAR = 4, TC_REDUCE_LOGSUMEXP = 5
+};
+enum tc_argreduce_op { TC_ARGMAX = 0, TC_ARGMIN = 1 };
+
+/* out = a OP b. `dtype` is the dtype of a and b; out has dtype TC_BOOL for the six
+ * comparisons and `dtype` otherwise. Semantics as docs/backend-interface.md (bool add =
+ * or, multiply = and; NaN-propagating maximum/minimum; integer power wraps). */
+int tc_binary(int op, int dtype, int ndim, const int64_t *shape,
+              void *out, const int64_t *out_strides,
+              const void *a, const int64_t *a_strides,
+              const void *b, const int64_t *b_strides);
+
+/* out = OP(a), out and a of dtype `dtype`. */
+int tc_unary(int op, int dtype, int ndim, const int64_t *shape,
+             void *out, const int64_t *out_strides,
+             const void *a, const int64_t *a_strides);
+
+/* out = cond ? a : b; cond is TC_BOOL, a, b and out are `dtype`. */
+int tc_where(int dtype, int ndim, const int64_t *shape,
+             void *out, const int64_t *out_strides,
+             const void *cond, const int64_t *cond_strides,
+             const void *a, const int64_t *a_strides,
+             const void *b, const int64_t *b_strides);
+
+/* out = minimum(maximum(a, *lo), *hi); lo / hi point at ONE value of `dtype`, or are
+ * NULL for "no bound". NaN propagates. */
+int tc_clip(int dtype, int ndim, const int64_t *shape,
+            void *out, const int64_t *out_strides,
+            const void *a, const int64_t *a_strides,
+            const void *lo, const void *hi);
+
+/* out = (dst_dtype) src, NumPy "unsafe" casting: float->int truncates toward zero,
+ * x->bool is x != 0, bool->x is 0/1. Transposed patterns use a cache-blocked path. */
+int tc_copy(int src_dtype, int dst_dtype, int ndim, const int64_t *shape,
+            void *out, const int64_t *out_strides,
+            const void *src, const int64_t *src_strides);
+
+/* Reduces `a` (shape `shape`) over the dims whose bit is set in axis_mask (bit d = dim
+ * d). out has the keepdims shape (reduced dims have extent 1; their out_strides entries
+ * are ignored). out dtype: TC_INT64 for TC_REDUCE_SUM of int32/int64/bool, else `dtype`.
+ * MEAN/VAR/LOGSUMEXP need a float dtype; MAX/MIN must not reduce over zero elements;
+ * VAR divides by max(N - ddof, 0). */
+int tc_reduce(int op, int dtype, int ndim, const int64_t *shape, uint64_t axis_mask,
+              void *out, const int64_t *out_strides,
+              const void *a, const int64_t *a_strides, int64_t ddof);
+
+/* Index (int64) of the first max/min along `axis` (shape[axis] > 0; NaN counts as the
+ * extreme). out has shape `shape` without `axis` (ndim - 1 strides). */
+int tc_argreduce(int op, int dtype, int ndim, const int64_t *shape, int axis,
+                 int64_t *out, const int64_t *out_strides,
+                 const void *a, const int64_t *a_strides);
+
+/* Stable (log-)softmax of float `a` along `axis` into out (same shape and dtype). */
+int tc_softmax(int dtype, int ndim, const int64_t *shape, int axis, int log,
+               void *out, const int64_t *out_strides,
+               const void *a, const int64_t *a_strides);
+
+/* Sequentially out[index[i] * out_stride] += src[i * src_stride] for i < n; index
+ * values must lie in [0, out_size) (checked: TC_ERR_INVALID otherwise, before any
+ * write). dtype: float32/64, int32/64. */
+int tc_scatter_add(int dtype, int64_t out_size, void *out, int64_t out_stride,
+                   int64_t n, const int64_t *index, int64_t index_stride,
+                   const void *src, int64_t src_stride);
+
 #ifdef __cplusplus
 }
 #endif

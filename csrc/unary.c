@@ -1,0 +1,311 @@
+/* Unary elementwise kernels (tc_unary), tc_where and tc_clip. Same loop structure as
+ * elementwise.c: a flat unit-stride loop and a general strided loop per inner run. */
+#include <math.h>
+
+#include "tc_internal.h"
+
+#define TC_FMAX(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y))
+#define TC_FMIN(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
+
+#define TC_UNARY_LOOP(NAME, T, EXPR)                                                    \
+    static void NAME(char *const *p, const int64_t *s, int64_t n, const void *params)  \
+    {                                                                                   \
+        T *o = (T *)p[0];                                                               \
+        const T *a = (const T *)p[1];                                                   \
+        int64_t so = s[0], sa = s[1];                                                   \
+        (void)params;                                                                   \
+        if (so == 1 && sa == 1) {                                                       \
+            for (int64_t i = 0; i < n; i++) {                                           \
+                T x = a[i];                                                             \
+                o[i] = (T)(EXPR);                                                       \
+            }                                                                           \
+        } else {                                                                        \
+            for (int64_t i = 0; i < n; i++) {                                           \
+                T x = a[i * sa];                                                        \
+                o[i * so] = (T)(EXPR);                                                  \
+            }                                                                           \
+        }                                                                               \
+    }
+
+/* Stable logistic: exp of a non-positive argument only, so nothing overflows; written
+ * branch-free (both sides computed from e = exp(-|x|)) so loops vectorize. */
+static inline float tc_sigmoid_f32(float x)
+{
+    float e = tc_exp_f32(x < 0.0f ? x : -x);
+    float r = 1.0f / (1.0f + e);
+    return x >= 0.0f ? r : (x != x ? x : e * r);
+}
+
+static inline double tc_sigmoid_f64(double x)
+{
+    if (x >= 0.0) {
+        return 1.0 / (1.0 + exp(-x));
+    }
+    double e = exp(x);
+    return e / (1.0 + e);
+}
+
+#define TC_SIGNED_LOOPS(SUF, T)                                                         \
+    TC_UNARY_LOOP(tc_neg_##SUF, T, -x)                                                  \
+    TC_UNARY_LOOP(tc_abs_##SUF, T, x < 0 ? -x : x)                                      \
+    TC_UNARY_LOOP(tc_square_##SUF, T, x * x)
+
+TC_SIGNED_LOOPS(f32, float)
+TC_SIGNED_LOOPS(f64, double)
+TC_SIGNED_LOOPS(i32, int32_t)
+TC_SIGNED_LOOPS(i64, int64_t)
+/* float abs clears the sign bit of -0.0 and NaN too (fabs), as np.abs does. */
+TC_UNARY_LOOP(tc_fabs_f32, float, fabsf(x))
+TC_UNARY_LOOP(tc_fabs_f64, double, fabs(x))
+TC_UNARY_LOOP(tc_relu_f32, float, (x > 0.0f || x != x) ? x : 0.0f)
+TC_UNARY_LOOP(tc_relu_f64, double, (x > 0.0 || x != x) ? x : 0.0)
+TC_UNARY_LOOP(tc_relu_i32, int32_t, x > 0 ? x : 0)
+TC_UNARY_LOOP(tc_relu_i64, int64_t, x > 0 ? x : 0)
+TC_UNARY_LOOP(tc_sign_f32, float, x != x ? x : (float)((x > 0.0f) - (x < 0.0f)))
+TC_UNARY_LOOP(tc_sign_f64, double, x != x ? x : (double)((x > 0.0) - (x < 0.0)))
+TC_UNARY_LOOP(tc_sign_i32, int32_t, (x > 0) - (x < 0))
+TC_UNARY_LOOP(tc_sign_i64, int64_t, (x > 0) - (x < 0))
+TC_UNARY_LOOP(tc_exp_f32_strided, float, tc_exp_f32(x))
+TC_UNARY_LOOP(tc_sigmoid_f32_strided, float, tc_sigmoid_f32(x))
+
+static void tc_exp_f32_loop(char *const *p, const int64_t *s, int64_t n, const void *params)
+{
+    if (s[0] == 1 && s[1] == 1) {
+        tc_vexp_f32((float *)p[0], (const float *)p[1], n);
+    } else {
+        tc_exp_f32_strided(p, s, n, params);
+    }
+}
+
+static void tc_sigmoid_loop_f32(char *const *p, const int64_t *s, int64_t n,
+                                const void *params)
+{
+    if (s[0] == 1 && s[1] == 1) {
+        tc_vsigmoid_f32((float *)p[0], (const float *)p[1], n);
+    } else {
+        tc_sigmoid_f32_strided(p, s, n, params);
+    }
+}
+TC_UNARY_LOOP(tc_exp_f64, double, exp(x))
+TC_UNARY_LOOP(tc_log_f32, float, logf(x))
+TC_UNARY_LOOP(tc_log_f64, double, log(x))
+TC_UNARY_LOOP(tc_sqrt_f32, float, sqrtf(x))
+TC_UNARY_LOOP(tc_sqrt_f64, double, sqrt(x))
+TC_UNARY_LOOP(tc_tanh_f32, float, tanhf(x))
+TC_UNARY_LOOP(tc_tanh_f64, double, tanh(x))
+TC_UNARY_LOOP(tc_sigmoid_loop_f64, double, tc_sigmoid_f64(x))
+TC_UNARY_LOOP(tc_recip_f32, float, 1.0f / x)
+TC_UNARY_LOOP(tc_recip_f64, double, 1.0 / x)
+
+#define TC_NUM_UNARY_OPS 11
+#define tc_exp_f64_loop tc_exp_f64
+#define TC_FROW(SUF)                                                                    \
+    {tc_neg_##SUF, tc_fabs_##SUF, tc_square_##SUF, tc_relu_##SUF, tc_sign_##SUF,        \
+     tc_exp_##SUF##_loop, tc_log_##SUF, tc_sqrt_##SUF, tc_tanh_##SUF, tc_sigmoid_loop_##SUF,   \
+     tc_recip_##SUF}
+#define TC_IROW(SUF)                                                                    \
+    {tc_neg_##SUF, tc_abs_##SUF, tc_square_##SUF, tc_relu_##SUF, tc_sign_##SUF,         \
+     NULL, NULL, NULL, NULL, NULL, NULL}
+
+/* Indexed [dtype][op]; NULL marks an unsupported pair (no bool unary ops). */
+static const tc_inner_fn tc_unary_table[5][TC_NUM_UNARY_OPS] = {
+    TC_FROW(f32), TC_FROW(f64), TC_IROW(i32), TC_IROW(i64),
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+/* Checks shared by the entry points below. Returns TC_OK, or an error status. */
+static int tc_check_common(const char *func, int dtype, int ndim, const int64_t *shape,
+                           int64_t *size)
+{
+    int rc = tc_check_dtype(func, dtype);
+    if (rc == TC_OK) {
+        rc = tc_check_shape(func, ndim, shape, size);
+    }
+    return rc;
+}
+
+static int tc_check_operands(const char *func, int ndim, int nop, const void *const *data,
+                             const int64_t *const *strides)
+{
+    for (int i = 0; i < nop; i++) {
+        if (data[i] == NULL || (ndim > 0 && strides[i] == NULL)) {
+            return tc_set_error("%s: NULL data or strides for operand %d", func, i);
+        }
+    }
+    return TC_OK;
+}
+
+int tc_unary(int op, int dtype, int ndim, const int64_t *shape,
+             void *out, const int64_t *out_strides,
+             const void *a, const int64_t *a_strides)
+{
+    int64_t size;
+    int rc = tc_check_common("tc_unary", dtype, ndim, shape, &size);
+    if (rc != TC_OK) {
+        return rc;
+    }
+    if (op < 0 || op >= TC_NUM_UNARY_OPS || tc_unary_table[dtype][op] == NULL) {
+        tc_set_error("tc_unary: op %d is not supported for dtype %d", op, dtype);
+        return TC_ERR_UNSUPPORTED;
+    }
+    if (size == 0) {
+        return TC_OK;
+    }
+    const void *data[2] = {out, a};
+    const int64_t *strides[2] = {out_strides, a_strides};
+    rc = tc_check_operands("tc_unary", ndim, 2, data, strides);
+    if (rc != TC_OK) {
+        return rc;
+    }
+    int64_t isz = tc_dtype_size(dtype);
+    const int64_t itemsize[2] = {isz, isz};
+    tc_layout layout;
+    tc_layout_init(&layout, 2, ndim, shape, strides, itemsize);
+    char *base[2] = {(char *)out, (char *)a};
+    int64_t chunk = op >= TC_EXP ? TC_CHUNK_MATH : TC_CHUNK_CHEAP;
+    tc_layout_run(&layout, base, tc_unary_table[dtype][op], NULL, chunk);
+    return TC_OK;
+}
+
+/* ---- where: only the element size matters (values are moved bit for bit) ---------- */
+
+#define TC_WHERE_LOOP(NAME, T)                                                          \
+    static void NAME(char *const *p, const int64_t *s, int64_t n, const void *params)  \
+    {                                                                                   \
+        T *o = (T *)p[0];                                                               \
+        const uint8_t *c = (const uint8_t *)p[1];                                       \
+        const T *a = (const T *)p[2];                                                   \
+        const T *b = (const T *)p[3];                                                   \
+        (void)params;                                                                   \
+        if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {                         \
+            for (int64_t i = 0; i < n; i++) {                                           \
+                o[i] = c[i] ? a[i] : b[i];                                              \
+            }                                                                           \
+        } else {                                                                        \
+            for (int64_t i = 0; i < n; i++) {                                           \
+                o[i * s[0]] = c[i * s[1]] ? a[i * s[2]] : b[i * s[3]];                  \
+            }                                                                           \
+        }                                                                               \
+    }
+
+TC_WHERE_LOOP(tc_where_1, uint8_t)
+TC_WHERE_LOOP(tc_where_4, uint32_t)
+TC_WHERE_LOOP(tc_where_8, uint64_t)
+
+int tc_where(int dtype, int ndim, const int64_t *shape,
+             void *out, const int64_t *out_strides,
+             const void *cond, const int64_t *cond_strides,
+             const void *a, const int64_t *a_strides,
+             const void *b, const int64_t *b_strides)
+{
+    int64_t size;
+    int rc = tc_check_common("tc_where", dtype, ndim, shape, &size);
+    if (rc != TC_OK || size == 0) {
+        return rc;
+    }
+    const void *data[4] = {out, cond, a, b};
+    const int64_t *strides[4] = {out_strides, cond_strides, a_strides, b_strides};
+    rc = tc_check_operands("tc_where", ndim, 4, data, strides);
+    if (rc != TC_OK) {
+        return rc;
+    }
+    int64_t isz = tc_dtype_size(dtype);
+    const int64_t itemsize[4] = {isz, 1, isz, isz};
+    tc_layout layout;
+    tc_layout_init(&layout, 4, ndim, shape, strides, itemsize);
+    char *base[4] = {(char *)out, (char *)cond, (char *)a, (char *)b};
+    tc_inner_fn fn = isz == 1 ? tc_where_1 : (isz == 4 ? tc_where_4 : tc_where_8);
+    tc_layout_run(&layout, base, fn, NULL, TC_CHUNK_CHEAP);
+    return TC_OK;
+}
+
+/* ---- clip ------------------------------------------------------------------------ */
+
+typedef struct {
+    double flo, fhi;      /* float bounds; -inf / +inf when absent */
+    int64_t ilo, ihi;     /* integer bounds; INT64_MIN / INT64_MAX when absent */
+} tc_clip_params;
+
+#define TC_CLIP_LOOP(NAME, T, LO, HI, MAXF, MINF)                                       \
+    static void NAME(char *const *p, const int64_t *s, int64_t n, const void *params)  \
+    {                                                                                   \
+        const tc_clip_params *cp = params;                                              \
+        T *o = (T *)p[0];                                                               \
+        const T *a = (const T *)p[1];                                                   \
+        const T lo = (T)cp->LO, hi = (T)cp->HI;                                         \
+        int64_t so = s[0], sa = s[1];                                                   \
+        if (so == 1 && sa == 1) {                                                       \
+            for (int64_t i = 0; i < n; i++) {                                           \
+                T t = MAXF(a[i], lo);                                                   \
+                o[i] = MINF(t, hi);                                                     \
+            }                                                                           \
+        } else {                                                                        \
+            for (int64_t i = 0; i < n; i++) {                                           \
+                T t = MAXF(a[i * sa], lo);                                              \
+                o[i * so] = MINF(t, hi);                                                \
+            }                                                                           \
+        }                                                                               \
+    }
+
+#define TC_IMAX(x, y) ((x) > (y) ? (x) : (y))
+#define TC_IMIN(x, y) ((x) < (y) ? (x) : (y))
+TC_CLIP_LOOP(tc_clip_f32, float, flo, fhi, TC_FMAX, TC_FMIN)
+TC_CLIP_LOOP(tc_clip_f64, double, flo, fhi, TC_FMAX, TC_FMIN)
+TC_CLIP_LOOP(tc_clip_i32, int32_t, ilo, ihi, TC_IMAX, TC_IMIN)
+TC_CLIP_LOOP(tc_clip_i64, int64_t, ilo, ihi, TC_IMAX, TC_IMIN)
+
+int tc_clip(int dtype, int ndim, const int64_t *shape,
+            void *out, const int64_t *out_strides,
+            const void *a, const int64_t *a_strides,
+            const void *lo, const void *hi)
+{
+    int64_t size;
+    int rc = tc_check_common("tc_clip", dtype, ndim, shape, &size);
+    if (rc != TC_OK) {
+        return rc;
+    }
+    if (dtype == TC_BOOL) {
+        tc_set_error("tc_clip: bool is not supported");
+        return TC_ERR_UNSUPPORTED;
+    }
+    if (size == 0) {
+        return TC_OK;
+    }
+    const void *data[2] = {out, a};
+    const int64_t *strides[2] = {out_strides, a_strides};
+    rc = tc_check_operands("tc_clip", ndim, 2, data, strides);
+    if (rc != TC_OK) {
+        return rc;
+    }
+    tc_clip_params cp = {-INFINITY, INFINITY, INT64_MIN, INT64_MAX};
+    tc_inner_fn fn = NULL;
+    switch (dtype) {
+    case TC_FLOAT32:
+        cp.flo = lo ? *(const float *)lo : -INFINITY;
+        cp.fhi = hi ? *(const float *)hi : INFINITY;
+        fn = tc_clip_f32;
+        break;
+    case TC_FLOAT64:
+        cp.flo = lo ? *(const double *)lo : -INFINITY;
+        cp.fhi = hi ? *(const double *)hi : INFINITY;
+        fn = tc_clip_f64;
+        break;
+    case TC_INT32:
+        cp.ilo = lo ? *(const int32_t *)lo : INT32_MIN;
+        cp.ihi = hi ? *(const int32_t *)hi : INT32_MAX;
+        fn = tc_clip_i32;
+        break;
+    default:
+        cp.ilo = lo ? *(const int64_t *)lo : INT64_MIN;
+        cp.ihi = hi ? *(const int64_t *)hi : INT64_MAX;
+        fn = tc_clip_i64;
+        break;
+    }
+    int64_t isz = tc_dtype_size(dtype);
+    const int64_t itemsize[2] = {isz, isz};
+    tc_layout layout;
+    tc_layout_init(&layout, 2, ndim, shape, strides, itemsize);
+    char *base[2] = {(char *)out, (char *)a};
+    tc_layout_run(&layout, base, fn, &cp, TC_CHUNK_CHEAP);
+    return TC_OK;
+}

@@ -1,0 +1,44 @@
+"""Build script: compiles the cffi extension tensorcore._C and the plain C library."""
+
+import glob
+import os
+import shutil
+import sys
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+os.chdir(HERE)  # source paths below are relative to the project root
+sys.path.insert(0, os.path.join(HERE, "csrc"))
+from ffi_build import compile_args  # noqa: E402  (same flags as tensorcore._C)
+
+# The public header ships inside the package (tensorcore.get_include()).
+os.makedirs(os.path.join(HERE, "tensorcore", "include"), exist_ok=True)
+shutil.copy2(os.path.join(HERE, "csrc", "tensorcore.h"),
+             os.path.join(HERE, "tensorcore", "include", "tensorcore.h"))
+
+
+class BuildExt(build_ext):
+    """build_ext that names the plain C library libtensorcore.so (no Python ABI tag)."""
+
+    def get_ext_filename(self, fullname):
+        if fullname.split(".")[-1] == "libtensorcore":   # called with full and short names
+            return "libtensorcore" + (".dylib" if sys.platform == "darwin" else ".so")
+        return super().get_ext_filename(fullname)
+
+
+cflags, ldflags, macros = compile_args()
+soname = [] if sys.platform == "darwin" else ["-Wl,-soname,libtensorcore.so"]
+libtensorcore = Extension(
+    "tensorcore.lib.libtensorcore",     # a plain shared library: never imported by Python
+    sources=sorted(glob.glob(os.path.join("csrc", "*.c"))),  # relative: setuptools wants it
+    include_dirs=["csrc"],
+    define_macros=macros,
+    extra_compile_args=cflags,
+    extra_link_args=ldflags + soname,
+    libraries=["m"],
+)
+
+setup(cffi_modules=["csrc/ffi_build.py:ffibuilder"], ext_modules=[libtensorcore],
+      cmdclass={"build_ext": BuildExt})

@@ -1,0 +1,217 @@
+"""The C backend: docs/backend-interface.md implemented on the compiled core tensorcore._C.
+
+Arrays are passed to C as a data pointer plus their shape and NumPy BYTE strides (the
+``tc_py_*`` shims in csrc/ffi_build.py convert them to element strides in C). Data
+pointers come from ``ffi.from_buffer`` for C-contiguous arrays (cheap, ~0.2 us) and
+from ``ndarray.ctypes.data`` otherwise (~1 us). The dispatch layer has validated
+everything, so a nonzero status here is an internal error and raises RuntimeError.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tensorcore._C import ffi, lib
+
+_DTYPE_CODES = {
+    np.dtype(np.float32): lib.TC_FLOAT32,
+    np.dtype(np.float64): lib.TC_FLOAT64,
+    np.dtype(np.int32): lib.TC_INT32,
+    np.dtype(np.int64): lib.TC_INT64,
+    np.dtype(np.bool_): lib.TC_BOOL,
+}
+_SCALAR_CTYPES = {
+    lib.TC_FLOAT32: ("float *", float),
+    lib.TC_FLOAT64: ("double *", float),
+    lib.TC_INT32: ("int32_t *", int),
+    lib.TC_INT64: ("int64_t *", int),
+}
+_BINARY_OPS = {
+    "add": lib.TC_ADD, "subtract": lib.TC_SUBTRACT, "multiply": lib.TC_MULTIPLY,
+    "divide": lib.TC_DIVIDE, "power": lib.TC_POWER, "maximum": lib.TC_MAXIMUM,
+    "minimum": lib.TC_MINIMUM, "equal": lib.TC_EQUAL, "not_equal": lib.TC_NOT_EQUAL,
+    "less": lib.TC_LESS, "less_equal": lib.TC_LESS_EQUAL, "greater": lib.TC_GREATER,
+    "greater_equal": lib.TC_GREATER_EQUAL,
+}
+_UNARY_OPS = {
+    "negative": lib.TC_NEGATIVE, "abs": lib.TC_ABS, "square": lib.TC_SQUARE,
+    "relu": lib.TC_RELU, "sign": lib.TC_SIGN, "exp": lib.TC_EXP, "log": lib.TC_LOG,
+    "sqrt": lib.TC_SQRT, "tanh": lib.TC_TANH, "sigmoid": lib.TC_SIGMOID,
+    "reciprocal": lib.TC_RECIPROCAL,
+}
+_REDUCE_OPS = {
+    "sum": lib.TC_REDUCE_SUM, "max": lib.TC_REDUCE_MAX, "min": lib.TC_REDUCE_MIN,
+    "mean": lib.TC_REDUCE_MEAN, "var": lib.TC_REDUCE_VAR,
+    "logsumexp": lib.TC_REDUCE_LOGSUMEXP,
+}
+_ARG_OPS = {"argmax": lib.TC_ARGMAX, "argmin": lib.TC_ARGMIN}
+
+_from_buffer = ffi.from_buffer
+_cast = ffi.cast
+_NULL = ffi.NULL
+
+
+def _ptr(a: np.ndarray):
+    """Return a cffi pointer to a's element at index 0 (any strides)."""
+    if a.flags.c_contiguous:
+        return _from_buffer(a)
+    return _cast("char *", a.ctypes.data)
+
+
+def _fail(name: str, status: int) -> None:
+    message = ffi.string(lib.tc_last_error()).decode("utf-8", "replace")
+    raise RuntimeError(f"tensorcore C backend: {name} failed with status {status}: {message}")
+
+
+# ---- elementwise ---------------------------------------------------------------------
+
+def binary(op: str, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """out = a <op> b elementwise (inputs already broadcast to out.shape)."""
+    code = _BINARY_OPS[op]
+    dtype = _DTYPE_CODES[a.dtype]
+    if a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous:
+        status = lib.tc_py_binary_flat(code, dtype, out.size, _from_buffer(out),
+                                       _from_buffer(a), _from_buffer(b))
+    else:
+        status = lib.tc_py_binary(code, dtype, out.ndim, out.shape, _ptr(out), out.strides,
+                                  _ptr(a), a.strides, _ptr(b), b.strides)
+    if status:
+        _fail("binary " + op, status)
+
+
+def unary(op: str, a: np.ndarray, out: np.ndarray) -> None:
+    """out = op(a) elementwise."""
+    code = _UNARY_OPS[op]
+    dtype = _DTYPE_CODES[a.dtype]
+    if a.flags.c_contiguous and out.flags.c_contiguous:
+        status = lib.tc_py_unary_flat(code, dtype, out.size, _from_buffer(out),
+                                      _from_buffer(a))
+    else:
+        status = lib.tc_py_unary(code, dtype, out.ndim, out.shape, _ptr(out), out.strides,
+                                 _ptr(a), a.strides)
+    if status:
+        _fail("unary " + op, status)
+
+
+def where(cond: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """out = cond ? a : b elementwise."""
+    status = lib.tc_py_where(_DTYPE_CODES[a.dtype], out.ndim, out.shape, _ptr(out),
+                             out.strides, _ptr(cond), cond.strides, _ptr(a), a.strides,
+                             _ptr(b), b.strides)
+    if status:
+        _fail("where", status)
+
+
+def _scalar(dtype: int, value):
+    if value is None:
+        return _NULL
+    ctype, convert = _SCALAR_CTYPES[dtype]
+    return ffi.new(ctype, convert(value))
+
+
+def clip(a: np.ndarray, lo, hi, out: np.ndarray) -> None:
+    """out = minimum(maximum(a, lo), hi); a bound of None is absent."""
+    dtype = _DTYPE_CODES[a.dtype]
+    status = lib.tc_py_clip(dtype, out.ndim, out.shape, _ptr(out), out.strides, _ptr(a),
+                            a.strides, _scalar(dtype, lo), _scalar(dtype, hi))
+    if status:
+        _fail("clip", status)
+
+
+def copy(src: np.ndarray, out: np.ndarray) -> None:
+    """out[...] = src cast to out.dtype (NumPy unsafe casting)."""
+    status = lib.tc_py_copy(_DTYPE_CODES[src.dtype], _DTYPE_CODES[out.dtype], out.ndim,
+                            out.shape, _ptr(out), out.strides, _ptr(src), src.strides)
+    if status:
+        _fail("copy", status)
+
+
+# ---- reductions ----------------------------------------------------------------------
+
+def reduce(op: str, a: np.ndarray, axes: tuple[int, ...], out: np.ndarray,
+           ddof: int = 0) -> None:
+    """Reduce a over axes into out (keepdims shape)."""
+    mask = 0
+    for axis in axes:
+        mask |= 1 << axis
+    status = lib.tc_py_reduce(_REDUCE_OPS[op], _DTYPE_CODES[a.dtype], a.ndim, a.shape, mask,
+                              _ptr(out), out.strides, _ptr(a), a.strides, int(ddof))
+    if status:
+        _fail("reduce " + op, status)
+
+
+def argreduce(op: str, a: np.ndarray, axis: int, out: np.ndarray) -> None:
+    """Index of the first max/min of a along axis into out (int64)."""
+    status = lib.tc_py_argreduce(_ARG_OPS[op], _DTYPE_CODES[a.dtype], a.ndim, a.shape, axis,
+                                 _ptr(out), out.strides, _ptr(a), a.strides)
+    if status:
+        _fail(op, status)
+
+
+def softmax(a: np.ndarray, axis: int, out: np.ndarray, log: bool) -> None:
+    """Stable softmax (or log-softmax when log) of a along axis into out."""
+    status = lib.tc_py_softmax(_DTYPE_CODES[a.dtype], a.ndim, a.shape, axis, 1 if log else 0,
+                               _ptr(out), out.strides, _ptr(a), a.strides)
+    if status:
+        _fail("softmax", status)
+
+
+def scatter_add(out: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
+    """Sequentially out[index[i]] += src[i] for 1-D arrays."""
+    isz, xsz, osz = index.itemsize, src.itemsize, out.itemsize
+    status = lib.tc_scatter_add(_DTYPE_CODES[out.dtype], out.size, _ptr(out),
+                                out.strides[0] // osz, index.size,
+                                _cast("int64_t *", _ptr(index)),
+                                index.strides[0] // isz if index.ndim else 1, _ptr(src),
+                                src.strides[0] // xsz if src.ndim else 1)
+    if status:
+        _fail("scatter_add", status)
+
+
+# ---- matrix --------------------------------------------------------------------------
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """out = a @ b over matching (possibly zero-stride) batch dims."""
+    ndim = out.ndim
+    batch = ndim - 2
+    ash, ast, bst, ost = a.shape, a.strides, b.strides, out.strides
+    status = lib.tc_py_matmul(
+        _DTYPE_CODES[a.dtype], batch, out.shape[:batch], ast[:batch], bst[:batch],
+        ost[:batch], out.shape[ndim - 2], out.shape[ndim - 1], ash[ndim - 1],
+        _ptr(a), ast[ndim - 2], ast[ndim - 1], _ptr(b), bst[ndim - 2], bst[ndim - 1],
+        _ptr(out), ost[ndim - 2], ost[ndim - 1])
+    if status:
+        _fail("matmul", status)
+
+
+# ---- runtime -------------------------------------------------------------------------
+
+def set_num_threads(n: int) -> None:
+    """Set the number of threads of the C core's pool (n >= 1)."""
+    lib.tc_set_num_threads(int(n))
+
+
+def get_num_threads() -> int:
+    """Return the number of threads the C core uses."""
+    return int(lib.tc_get_num_threads())
+
+
+def _string(pointer) -> str:
+    return ffi.string(pointer).decode("utf-8", "replace") if pointer != _NULL else ""
+
+
+def info() -> dict:
+    """Describe the compiled core: module path, SIMD level, GEMM kernels, threads, version."""
+    from tensorcore import _C
+
+    return {
+        "backend": "c",
+        "compiled": True,
+        "compiled_module": _C.__file__,
+        "simd": _string(lib.tc_simd_level()),
+        "gemm_kernel_f32": _string(lib.tc_gemm_kernel_name(lib.TC_FLOAT32)),
+        "gemm_kernel_f64": _string(lib.tc_gemm_kernel_name(lib.TC_FLOAT64)),
+        "gemm_kernel": _string(lib.tc_gemm_kernel_name(lib.TC_FLOAT32)),
+        "threads": get_num_threads(),
+        "version": _string(lib.tc_version()),
+    }
