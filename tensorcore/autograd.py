@@ -16,16 +16,22 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-_state = threading.local()
+class _GradState(threading.local):
+    """Per-thread grad mode (on by default in every thread)."""
+
+    enabled = True
+
+
+_state = _GradState()
 
 
 def is_grad_enabled() -> bool:
     """True when ops record the graph (the default; off inside `no_grad()`)."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_grad_enabled(flag: bool) -> bool:
-    previous = is_grad_enabled()
+    previous = _state.enabled
     _state.enabled = flag
     return previous
 
@@ -55,16 +61,13 @@ class enable_grad(no_grad):
         self._previous = _set_grad_enabled(True)
 
 
-class Node:
-    """One recorded op: its parents (in order) and the rule mapping grad_out to their grads."""
+class GradFn:
+    """A description of the op that produced a tensor (what `tensor.grad_fn` returns)."""
 
-    __slots__ = ("parents", "backward", "name", "released")
+    __slots__ = ("name",)
 
-    def __init__(self, parents: tuple, backward: Callable, name: str) -> None:
-        self.parents = parents
-        self.backward = backward
+    def __init__(self, name: str) -> None:
         self.name = name
-        self.released = False
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
@@ -84,9 +87,12 @@ def attach(out, parents: tuple, backward: Callable, name: str):
     """Record `out` (a Tensor) as produced by `name` from `parents`; returns out.
 
     `backward(grad, out)` returns one gradient (Tensor or None) per parent; it may return
-    gradients in the broadcast output shape (the engine sums them back)."""
+    gradients in the broadcast output shape (the engine sums them back). The record lives
+    on the tensor itself: `_node = (backward, name)` and `_parents`; after a backward pass
+    without retain_graph the rule becomes None (released) and the parents are dropped."""
     out.requires_grad = True
-    out._node = Node(parents, backward, name)
+    out._node = (backward, name)
+    out._parents = parents
     return out
 
 
@@ -144,12 +150,12 @@ def _topological_order(roots: Sequence) -> list:
             stack.append((tensor, True))
             node = tensor._node
             if node is not None:
-                if node.released:
+                if node[0] is None:
                     raise RuntimeError(
                         "backward: the graph through this tensor was already freed by an "
                         "earlier backward(); pass retain_graph=True to the first call to "
                         "backpropagate through it twice")
-                for parent in reversed(node.parents):
+                for parent in reversed(tensor._parents):
                     if parent._node is not None and id(parent) not in visited:
                         stack.append((parent, False))
     return order
@@ -172,15 +178,14 @@ def _run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
                 _deliver(root, grads.pop(id(root), None), capture, delivered)
         for tensor in reversed(order):
             grad = grads.pop(id(tensor), None)
-            node = tensor._node
             if capture is not None and id(tensor) in capture:
                 capture[id(tensor)] = _add(capture[id(tensor)], grad)
             if grad is None:
                 continue
-            parent_grads = node.backward(grad, tensor)
+            parent_grads = tensor._node[0](grad, tensor)
             if not isinstance(parent_grads, tuple):
                 parent_grads = (parent_grads,)
-            for parent, pgrad in zip(node.parents, parent_grads):
+            for parent, pgrad in zip(tensor._parents, parent_grads):
                 if pgrad is None or not parent.requires_grad:
                     continue
                 if not isinstance(pgrad, Tensor):
@@ -193,9 +198,8 @@ def _run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
                 else:
                     _accumulate(grads, parent, pgrad)
             if not retain_graph:
-                node.released = True
-                node.parents = ()
-                node.backward = None
+                tensor._node = (None, tensor._node[1])
+                tensor._parents = ()
     finally:
         _set_grad_enabled(previous)
 

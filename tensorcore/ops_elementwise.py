@@ -131,20 +131,20 @@ def _sub_rule(g, out):
 
 
 def _mul_rule(g, out):
-    a, b = out._node.parents
+    a, b = out._parents
     return (multiply(g, b) if a.requires_grad else None,
             multiply(g, a) if b.requires_grad else None)
 
 
 def _div_rule(g, out):
-    a, b = out._node.parents
+    a, b = out._parents
     ga = divide(g, b) if a.requires_grad else None
     gb = negative(divide(multiply(g, out), b)) if b.requires_grad else None
     return ga, gb
 
 
 def _pow_rule(g, out):
-    a, b = out._node.parents
+    a, b = out._parents
     ga = gb = None
     if a.requires_grad:
         ga = multiply(g, multiply(b, power(a, subtract(b, 1))))
@@ -182,7 +182,7 @@ def power(a: Any, b: Any) -> Tensor:
 def _minmax_rule(strict_op: str):
     def rule(g, out):
         # PyTorch convention: the gradient goes to the winner; ties split it evenly.
-        a, b = out._node.parents
+        a, b = out._parents
         half = multiply(g, 0.5)
         tie = equal(a, b)
         ga = gb = None

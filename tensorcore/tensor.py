@@ -53,13 +53,15 @@ def _to_array(data: Any, dtype: Any, op: str) -> np.ndarray:
 class Tensor:
     """An n-dimensional array with a dtype, a shape and optional gradient tracking."""
 
-    __slots__ = ("data", "requires_grad", "grad", "_node", "__weakref__")
+    # _node is None for leaves, else (backward rule, op name); _parents are the op's inputs.
+    __slots__ = ("data", "requires_grad", "grad", "_node", "_parents", "__weakref__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected ops
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
         self.data = _to_array(data, dtype, "Tensor")
         self.grad = None
         self._node = None
+        self._parents = ()
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -72,6 +74,7 @@ class Tensor:
         t.requires_grad = False
         t.grad = None
         t._node = None
+        t._parents = ()
         return t
 
     # ------------------------------------------------------------------ properties
@@ -107,8 +110,8 @@ class Tensor:
 
     @property
     def grad_fn(self):
-        """The recorded node that produced this tensor (None for leaves)."""
-        return self._node
+        """The recorded op that produced this tensor (None for leaves)."""
+        return None if self._node is None else autograd.GradFn(self._node[1])
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         """Set requires_grad in place (floating-point leaves only)."""
@@ -169,6 +172,33 @@ class Tensor:
         """(device type, device id) for DLPack: (1, 0), the CPU."""
         return self.data.__dlpack_device__()
 
+    def __array_namespace__(self, *, api_version: str | None = None) -> Any:
+        """The array API standard namespace, tensorcore.array_api (2023.12)."""
+        if api_version not in (None, "2021.12", "2022.12", "2023.12"):
+            raise ValueError(f"__array_namespace__: unsupported api_version {api_version!r}; "
+                             "expected None or '2023.12'")
+        from . import array_api
+        return array_api
+
+    @property
+    def device(self) -> str:
+        """Where the data lives: always "cpu"."""
+        return "cpu"
+
+    def to_device(self, device: Any, /, *, stream: Any = None) -> "Tensor":
+        """Self for device "cpu" (the only device)."""
+        if device != "cpu" or stream is not None:
+            raise ValueError(f"to_device: unsupported device {device!r}; only 'cpu'")
+        return self
+
+    @property
+    def mT(self) -> "Tensor":
+        """The last two axes swapped (a view)."""
+        from .ops_shape import swapaxes
+        if self.ndim < 2:
+            raise ValueError(f"mT: expected at least 2 dims, received shape {self.shape}")
+        return swapaxes(self, -1, -2)
+
     def item(self) -> Any:
         """The single element as a Python scalar."""
         if self.size != 1:
@@ -224,7 +254,7 @@ class Tensor:
         default = self.dtype in (dtypes.float32, dtypes.int64, dtypes.bool_) and self.size
         extra = "" if default else f", dtype={dtypes.name(self.dtype)}"
         if self._node is not None:
-            extra += f", grad_fn={self._node!r}"
+            extra += f", grad_fn={self.grad_fn!r}"
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
@@ -262,9 +292,14 @@ class Tensor:
         src = expand(src, self.shape)
         if self.size == 0:
             return self
+        # Kernels allow out to be exactly an input view but never a partial overlap (e.g.
+        # t.assign_add(t.T)): copy such a value first.
+        same_view = src.__array_interface__["data"][0] == self.data.__array_interface__[
+            "data"][0] and src.strides == self.data.strides
+        if np.may_share_memory(src, self.data) and not (op is not None and same_view) \
+                and src is not self.data:
+            src = src.copy()
         if op is None:
-            if np.may_share_memory(src, self.data) and src is not self.data:
-                src = src.copy()
             backend().copy(src, self.data)
         else:
             src = cast(src, self.dtype)
