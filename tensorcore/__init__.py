@@ -49,4 +49,7 @@ def __getattr__(name: str):
             "utils", "activations", "initializers", "testing", "backend"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in ("get_include", "get_library_path"):
+        from . import _embed
+        return getattr(_embed, name)
     raise AttributeError(f"module 'tensorcore' has no attribute {name!r}")

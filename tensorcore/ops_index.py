@@ -67,7 +67,11 @@ def index_view(t: Tensor, key: Any, op: str = "__getitem__") -> np.ndarray | Non
     norm, advanced = _normalize_key(key, op)
     if advanced:
         return None
-    return _apply(t.data, norm, op)
+    view = _apply(t.data, norm, op)
+    if not isinstance(view, np.ndarray) or (view.ndim == 0 and view.base is None):
+        # Integers in every position give a NumPy scalar; an Ellipsis keeps a 0-d view.
+        view = _apply(t.data, norm + (Ellipsis,), op)
+    return view
 
 
 def getitem(t: Tensor, key: Any) -> Tensor:

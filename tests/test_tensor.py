@@ -163,3 +163,12 @@ def test_dlpack_with_torch(backend):
     b = torch.from_dlpack(t)
     b[1, 1] = -1
     assert t[1, 1].item() == -1
+
+
+def test_setitem_scalar_position(backend):
+    t = tc.zeros(3)
+    t[1] = 5
+    m = tc.zeros((2, 2), dtype=tc.int64)
+    m[1, 0] = 7
+    m[..., 1] = tc.tensor([1, 2])
+    assert t.tolist() == [0, 5, 0] and m.tolist() == [[0, 1], [7, 2]]

@@ -1,0 +1,160 @@
+"""Array API elementwise functions: tensorcore's ops, and a few composed from them."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import ops_elementwise as ew
+from ..tensor import Tensor
+from ._dtypes import bool as bool_, int64, result_type
+
+# ---------------------------------------------------------------------- direct mappings
+def _unary(fn, name: str):
+    def function(x: Tensor, /) -> Tensor:
+        return fn(x)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = fn.__doc__
+    return function
+
+
+def _binary(fn, name: str):
+    def function(x1: Any, x2: Any, /) -> Tensor:
+        return fn(x1, x2)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = fn.__doc__
+    return function
+
+
+abs = _unary(ew.abs, "abs")  # noqa: A001
+exp = _unary(ew.exp, "exp")
+log = _unary(ew.log, "log")
+negative = _unary(ew.negative, "negative")
+sign = _unary(ew.sign, "sign")
+sqrt = _unary(ew.sqrt, "sqrt")
+square = _unary(ew.square, "square")
+tanh = _unary(ew.tanh, "tanh")
+add = _binary(ew.add, "add")
+divide = _binary(ew.divide, "divide")
+equal = _binary(ew.equal, "equal")
+greater = _binary(ew.greater, "greater")
+greater_equal = _binary(ew.greater_equal, "greater_equal")
+less = _binary(ew.less, "less")
+less_equal = _binary(ew.less_equal, "less_equal")
+maximum = _binary(ew.maximum, "maximum")
+minimum = _binary(ew.minimum, "minimum")
+multiply = _binary(ew.multiply, "multiply")
+not_equal = _binary(ew.not_equal, "not_equal")
+pow = _binary(ew.power, "pow")  # noqa: A001
+subtract = _binary(ew.subtract, "subtract")
+
+
+def positive(x: Tensor, /) -> Tensor:
+    """+x (a copy)."""
+    return x._owned_copy(force=True)
+
+
+def clip(x: Tensor, /, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """x limited to [min, max] (either may be None)."""
+    if min is None and max is None:
+        return positive(x)
+    return ew.clip(x, min, max)
+
+
+# ---------------------------------------------------------------------- logical (bool)
+def _need_bool(op: str, *xs: Tensor) -> None:
+    for x in xs:
+        if getattr(x, "dtype", None) != bool_:
+            raise TypeError(f"{op}: expected bool arrays, received dtype "
+                            f"{getattr(x, 'dtype', type(x).__name__)}")
+
+
+def logical_and(x1: Tensor, x2: Tensor, /) -> Tensor:
+    """x1 AND x2 (bool multiply)."""
+    _need_bool("logical_and", x1, x2)
+    return ew.multiply(x1, x2)
+
+
+def logical_or(x1: Tensor, x2: Tensor, /) -> Tensor:
+    """x1 OR x2 (bool add)."""
+    _need_bool("logical_or", x1, x2)
+    return ew.add(x1, x2)
+
+
+def logical_xor(x1: Tensor, x2: Tensor, /) -> Tensor:
+    """x1 XOR x2 (bool not_equal)."""
+    _need_bool("logical_xor", x1, x2)
+    return ew.not_equal(x1, x2)
+
+
+def logical_not(x: Tensor, /) -> Tensor:
+    """NOT x (x == False)."""
+    _need_bool("logical_not", x)
+    return ew.equal(x, False)
+
+
+# ---------------------------------------------------------------------- classification
+def isnan(x: Tensor, /) -> Tensor:
+    """True where x is NaN (x != x)."""
+    return ew.not_equal(x, x)
+
+
+def isinf(x: Tensor, /) -> Tensor:
+    """True where x is +inf or -inf."""
+    if x.dtype.kind != "f":
+        return ew.not_equal(x, x)  # all False
+    return ew.equal(ew.abs(x), math.inf)
+
+
+def isfinite(x: Tensor, /) -> Tensor:
+    """True where x is neither NaN nor infinite (x - x == 0)."""
+    if x.dtype.kind != "f":
+        return ew.equal(x, x)  # all True
+    return ew.equal(ew.subtract(x, x), 0.0)
+
+
+# ---------------------------------------------------------------------- rounding
+def trunc(x: Tensor, /) -> Tensor:
+    """x rounded toward zero (integer arrays are returned as a copy)."""
+    if x.dtype.kind != "f":
+        return positive(x)
+    # |x| >= 2**52, inf and NaN are already integral: keep them; cast the rest through int64
+    # (our copy kernel truncates toward zero) and restore the sign of negative zeros.
+    # zeros are kept too, so -0.0 stays -0.0.
+    keep = ew.add(ew.equal(ew.less(ew.abs(x), 2.0 ** 52), False), ew.equal(x, 0.0))
+    small = ew.where(keep, 0.0, x)
+    truncated = small.astype(int64).astype(x.dtype)
+    negative_zero = ew.multiply(ew.less(x, 0.0), ew.equal(truncated, 0.0))
+    truncated = ew.where(negative_zero, -0.0, truncated)
+    return ew.where(keep, x, truncated)
+
+
+def floor(x: Tensor, /) -> Tensor:
+    """The largest integer <= x."""
+    if x.dtype.kind != "f":
+        return positive(x)
+    t = trunc(x)
+    return ew.where(ew.greater(t, x), ew.subtract(t, 1.0), t)
+
+
+def ceil(x: Tensor, /) -> Tensor:
+    """The smallest integer >= x."""
+    if x.dtype.kind != "f":
+        return positive(x)
+    t = trunc(x)
+    return ew.where(ew.less(t, x), ew.add(t, 1.0), t)
+
+
+def floor_divide(x1: Any, x2: Any, /) -> Tensor:
+    """floor(x1 / x2) (integers: through float64, exact for |x1| < 2**53; x / 0 gives 0)."""
+    q = floor(ew.divide(x1, x2))
+    kinds = {x.dtype.kind if hasattr(x, "dtype") else
+             ("i" if isinstance(x, int) else "f") for x in (x1, x2)}
+    if kinds == {"i"}:  # exact while |x1| < 2**53 (computed through float64)
+        return ew.where(ew.equal(x2, 0), 0, q).astype(result_type(x1, x2))
+    return q
+
+
+def remainder(x1: Any, x2: Any, /) -> Tensor:
+    """x1 - x2 * floor(x1 / x2) (the sign of x2, like NumPy)."""
+    return ew.subtract(x1, ew.multiply(x2, floor_divide(x1, x2)))
