@@ -9,10 +9,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import dtypes as _dtypes
 from .dtypes import float32, float64, int32, int64, bool_ as bool  # noqa: A001
-from .tensor import (Tensor, tensor, as_tensor, from_numpy, from_dlpack, zeros, ones, full, zeros_like,
-                     ones_like, arange, eye)
+from .tensor import (Tensor, tensor, as_tensor, from_numpy, from_dlpack, zeros, ones, full,
+                     zeros_like, ones_like, arange, eye)
 from . import _methods  # noqa: F401  (attaches operators and methods to Tensor)
 from .ops_elementwise import (add, subtract, multiply, divide, power, negative, maximum,
                               minimum, equal, not_equal, less, less_equal, greater,
@@ -28,8 +27,8 @@ from .backend import set_backend, get_backend, set_num_threads, get_num_threads
 from ._config import show_config
 
 __all__ = [
-    "Tensor", "tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full", "zeros_like",
-    "ones_like", "arange", "eye", "float32", "float64", "int32", "int64", "bool",
+    "Tensor", "tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full",
+    "zeros_like", "ones_like", "arange", "eye", "float32", "float64", "int32", "int64", "bool",
     "add", "subtract", "multiply", "divide", "power", "negative", "maximum", "minimum",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "exp", "log",
     "sqrt", "abs", "square", "tanh", "sigmoid", "relu", "sign", "reciprocal", "where", "clip",

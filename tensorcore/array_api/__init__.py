@@ -10,6 +10,7 @@ types: bool, int32, int64, float32 (the default float), float64. Complex dtypes,
 and 8/16-bit integers, sorting, set functions, FFT and `linalg` are out of scope; see
 docs/array-api.md for what is covered and how it is tested.
 """
+# ruff: noqa: F401  (the namespace re-exports its functions; __all__ is built below)
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from ._manipulation import (broadcast_arrays, broadcast_to, concat, expand_dims,
 from ._reductions import (all, any, argmax, argmin, count_nonzero, max, mean, min, prod, std,
                           sum, var, where)
 from ._dtypes import ALL_DTYPES as _ALL_DTYPES, DEFAULT_FLOAT as _DEFAULT_FLOAT
-from ._dtypes import DEFAULT_INT as _DEFAULT_INT, _KINDS
+from ._dtypes import DEFAULT_INT as _DEFAULT_INT
 
 __array_api_version__ = "2023.12"
 
