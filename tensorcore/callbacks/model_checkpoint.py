@@ -21,6 +21,11 @@ class ModelCheckpoint(Callback):
                  save_best_only: bool = False, save_weights_only: bool = False,
                  mode: str = "auto", initial_value_threshold: float | None = None):
         super().__init__()
+        if not isinstance(filepath, (str, os.PathLike)):
+            raise TypeError(f"ModelCheckpoint: filepath must be a str or path. "
+                            f"Received: filepath={filepath!r}")
+        if not os.fspath(filepath):
+            raise ValueError("ModelCheckpoint: filepath must not be empty. Received: filepath=''")
         self.filepath = os.fspath(filepath)
         self.monitor = monitor
         self.verbose = verbose

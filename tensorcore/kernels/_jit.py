@@ -12,8 +12,10 @@ Threading layer: ``tbb`` when the ``tbb`` package is importable and usable, else
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
+import threading
 import tempfile
 from typing import Any, Callable, Optional
 
@@ -22,6 +24,9 @@ import numba
 __all__ = ["jit", "prange", "cache_dir", "threading_layer"]
 
 prange = numba.prange
+
+# Held while a parallel kernel runs when the threading layer is not thread-safe (workqueue).
+_PARALLEL_LAUNCH_LOCK = threading.Lock()
 
 _KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -99,7 +104,7 @@ def threading_layer() -> str:
 def jit(fn: Optional[Callable[..., Any]] = None, *, parallel: bool = False) -> Any:
     """Decorate a kernel: lazy ``@njit`` with the disk cache when available, NumPy error model."""
 
-    def decorate(func: Callable[..., Any]) -> Any:
+    def compile_lazily(func: Callable[..., Any]) -> Any:
         options = {"nogil": True, "error_model": "numpy", "parallel": parallel}
         if _CACHE_DIR is not None:
             try:
@@ -107,6 +112,21 @@ def jit(fn: Optional[Callable[..., Any]] = None, *, parallel: bool = False) -> A
             except RuntimeError:  # "cannot cache function ...: no locator available"
                 pass
         return numba.njit(**options)(func)
+
+    def decorate(func: Callable[..., Any]) -> Any:
+        dispatcher = compile_lazily(func)
+        if not parallel or _THREADING_LAYER == "tbb":
+            return dispatcher
+        # The workqueue layer aborts the whole process when two Python threads launch
+        # parallel regions at once: serialize the launches (parallel kernels are only
+        # called from Python, never from other jitted code).
+        @functools.wraps(func)
+        def serialized(*args: Any) -> Any:
+            with _PARALLEL_LAUNCH_LOCK:
+                return dispatcher(*args)
+
+        serialized.dispatcher = dispatcher  # type: ignore[attr-defined]
+        return serialized
 
     if fn is not None:
         return decorate(fn)

@@ -44,7 +44,11 @@ def to_categorical(y, num_classes: int | None = None) -> np.ndarray:
             f"to_categorical: labels must be in [0, {num_classes - 1}] for "
             f"num_classes={num_classes}. Received: labels in [{smallest}, {largest}]"
         )
-    one_hot = np.zeros((count, int(num_classes)), dtype=np.float32)
+    try:
+        one_hot = np.zeros((count, int(num_classes)), dtype=np.float32)
+    except (ValueError, MemoryError):
+        raise ValueError(f"to_categorical: a ({count}, {num_classes}) one-hot matrix is too "
+                         f"large. Received: num_classes={num_classes!r}") from None
     one_hot[np.arange(count), flat] = 1.0
     return one_hot.reshape(input_shape + (int(num_classes),))
 

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# AddressSanitizer + UBSan run of the C core (called from .ci/run; run it alone from the repo
+# root: bash .ci/sanitize.sh).
+#
+# 1. tests/c/test_capi.c: the public C API without Python, built with
+#    -fsanitize=address,undefined -fno-sanitize-recover=all, run with leak detection ON.
+# 2. The extension built with TENSORCORE_SANITIZE=1 into a TEMPORARY copy of the package (the
+#    working tree's tensorcore/_C*.so is never touched), then the C-backend kernel tests
+#    (tests/test_c_backend.py, tests/test_gemm.py) and the quick fuzz profile restricted to the
+#    C backend vs NumPy, run against that copy with libasan preloaded into Python
+#    (detect_leaks=0: the interpreter itself leaks by design).
+# Any sanitizer report fails the script (reports are fatal, and the logs are also grepped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo="$(pwd)"
+python="${PYTHON:-python3}"
+cc="${CC:-gcc}"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/tensorcore-sanitize.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+echo "sanitize: work directory $work"
+
+libasan="$("$cc" -print-file-name=libasan.so)"
+libubsan="$("$cc" -print-file-name=libubsan.so)"
+if [ ! -e "$libasan" ] || [ ! -e "$libubsan" ]; then
+    echo "sanitize: $cc has no libasan/libubsan; cannot run" >&2
+    exit 1
+fi
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+
+fail_on_reports() {
+    # $1: log file. Sanitizer reports are fatal already; this also catches any that were not.
+    if grep -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$1" >/dev/null; then
+        echo "sanitize: sanitizer report in $1:" >&2
+        grep -E -A20 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$1" | head -80 >&2
+        exit 1
+    fi
+}
+
+# ---- 1. the C API test program, leaks detected ------------------------------------------
+echo "== [1/2] tests/c/test_capi.c with -fsanitize=address,undefined, detect_leaks=1"
+flags=(-O1 -g -std=c11 -pthread -fwrapv -fno-strict-aliasing -fno-trapping-math
+       -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+echo "+ $cc ${flags[*]} -Icsrc csrc/*.c tests/c/test_capi.c -lm -o $work/test_capi"
+"$cc" "${flags[@]}" -Icsrc csrc/*.c tests/c/test_capi.c -lm -o "$work/test_capi"
+echo "+ ASAN_OPTIONS=detect_leaks=1 $work/test_capi"
+ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" "$work/test_capi" 2>&1 | tee "$work/capi.log"
+status="${PIPESTATUS[0]}"
+fail_on_reports "$work/capi.log"
+[ "$status" -eq 0 ] || { echo "sanitize: test_capi failed ($status)" >&2; exit 1; }
+
+# ---- 2. the Python C-backend tests against a sanitized copy of the extension -------------
+echo "== [2/2] sanitized tensorcore._C in a temporary copy of the package"
+copy="$work/tree"
+mkdir -p "$copy"
+cp -r csrc "$copy/csrc"
+cp -r tests "$copy/tests"
+cp -r tensorcore "$copy/tensorcore"
+find "$copy" -name "__pycache__" -type d -prune -exec rm -rf {} +
+rm -f "$copy"/tensorcore/_C*.so
+rm -rf "$copy/tests/.hypothesis"
+echo "+ (cd $copy && TENSORCORE_SANITIZE=1 $python csrc/ffi_build.py)"
+built="$(cd "$copy" && TENSORCORE_SANITIZE=1 "$python" csrc/ffi_build.py | tail -n 1)"
+echo "sanitize: built $built"
+case "$built" in
+    "$copy"/tensorcore/_C*.so) ;;
+    *) echo "sanitize: the sanitized build landed outside the copy: $built" >&2; exit 1 ;;
+esac
+
+export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1"
+export TENSORCORE_TEST_BACKENDS=c
+export TENSORCORE_BACKEND=c
+export TENSORCORE_FUZZ_EXAMPLES="${TENSORCORE_FUZZ_EXAMPLES:-150}"
+preload="$libasan"
+# the C backend must be the sanitized one from the copy, not the working tree's
+check='import tensorcore, tensorcore._C as C
+assert tensorcore.__file__.startswith("'"$copy"'"), tensorcore.__file__
+print("sanitize: using", C.__file__)'
+echo "+ LD_PRELOAD=$preload $python -c <import check>"
+(cd "$copy" && LD_PRELOAD="$preload" "$python" -c "$check")
+tests=(tests/test_c_backend.py tests/test_gemm.py tests/test_fuzz.py::test_fuzz_programs)
+echo "+ cd $copy && LD_PRELOAD=$preload TENSORCORE_TEST_BACKENDS=c" \
+    "$python -m pytest -q -p no:cacheprovider ${tests[*]}"
+set +e
+(cd "$copy" && LD_PRELOAD="$preload" "$python" -m pytest -q -p no:cacheprovider \
+    "${tests[@]}") 2>&1 | tee "$work/pytest.log"
+status="${PIPESTATUS[0]}"
+set -e
+fail_on_reports "$work/pytest.log"
+[ "$status" -eq 0 ] || { echo "sanitize: sanitized pytest failed ($status)" >&2; exit 1; }
+echo "sanitize: OK (no AddressSanitizer/UBSan reports)"
