@@ -49,6 +49,15 @@ status="${PIPESTATUS[0]}"
 fail_on_reports "$work/capi.log"
 [ "$status" -eq 0 ] || { echo "sanitize: test_capi failed ($status)" >&2; exit 1; }
 
+# ---- 1b. the embedding example (examples/c), linked with the sanitized C core ------------
+echo "== [1b/2] examples/c/matmul_example.c with -fsanitize=address,undefined, detect_leaks=1"
+echo "+ $cc ${flags[*]} -Icsrc csrc/*.c examples/c/matmul_example.c -lm -o $work/example"
+"$cc" "${flags[@]}" -Icsrc csrc/*.c examples/c/matmul_example.c -lm -o "$work/example"
+ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" "$work/example" 2>&1 | tee "$work/example.log"
+status="${PIPESTATUS[0]}"
+fail_on_reports "$work/example.log"
+[ "$status" -eq 0 ] || { echo "sanitize: matmul_example failed ($status)" >&2; exit 1; }
+
 # ---- 2. the Python C-backend tests against a sanitized copy of the extension -------------
 echo "== [2/2] sanitized tensorcore._C in a temporary copy of the package"
 copy="$work/tree"
