@@ -125,6 +125,40 @@ int tc_scatter_add(int dtype, int64_t out_size, void *out, int64_t out_stride,
                    int64_t n, const int64_t *index, int64_t index_stride,
                    const void *src, int64_t src_stride);
 
+
+/* ---- fused training kernels (fused.c, fused_xent.c) ---------------------------------
+ * All arrays are C-contiguous, dtype TC_FLOAT32 or TC_FLOAT64 (one dtype per call);
+ * arithmetic is in that dtype. Threaded like the other kernels. */
+
+/* In place on the m x n matrix out: out[i, j] = act(out[i, j] + bias[j]); act 0 = none,
+ * 1 = relu (NaN stays NaN). */
+int tc_bias_act(int dtype, int64_t m, int64_t n, void *out, const void *bias, int act);
+
+/* dx[i] = y[i] > 0 ? dy[i] : 0 for i < n (y = relu output). dx may equal dy. */
+int tc_relu_backward(int dtype, int64_t n, void *dx, const void *dy, const void *y);
+
+/* Per row i of m rows of n: loss[i] = -sum(labels * log_softmax(logits)); grad (m x n,
+ * may be NULL) = softmax(logits) * sum(labels) - labels; probs (may be NULL) =
+ * softmax(logits). */
+int tc_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const void *labels,
+                    void *loss, void *grad, void *probs);
+
+/* One optimizer step over n elements, in place on var and the state arrays (Keras 3
+ * formulas, see tensorcore/optimizers). SGD: momentum NULL -> var -= lr*g; else
+ * m = mu*m - lr*g and var += m (nesterov: var += mu*m - lr*g). */
+int tc_sgd_update(int dtype, int64_t n, void *var, const void *grad, void *momentum,
+                  double lr, double mu, int nesterov);
+/* RMSprop: v = rho*v + (1-rho)*g^2; centered (average != NULL): a = rho*a + (1-rho)*g,
+ * inc = lr*g / sqrt(v - a^2 + eps), else inc = lr*g / sqrt(v + eps); momentum != NULL:
+ * m = mom*m + inc, var -= m; else var -= inc. */
+int tc_rmsprop_update(int dtype, int64_t n, void *var, const void *grad, void *velocity,
+                      void *momentum, void *average, double lr, double rho, double mom,
+                      double eps);
+/* Adam with alpha = lr * sqrt(1 - b2^t) / (1 - b1^t): m += (g - m)(1 - b1);
+ * v += (g^2 - v)(1 - b2); var -= m*alpha / (sqrt(v) + eps). */
+int tc_adam_update(int dtype, int64_t n, void *var, const void *grad, void *m, void *v,
+                   double alpha, double beta_1, double beta_2, double eps);
+
 #ifdef __cplusplus
 }
 #endif

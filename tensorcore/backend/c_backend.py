@@ -184,6 +184,78 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         _fail("matmul", status)
 
 
+# ---- fused training kernels (optional interface functions) ----------------------------
+# Every array is C-contiguous and of one float dtype (the callers check); scalars are
+# Python floats. See docs/backend-interface.md, "Optional fused functions".
+
+_ACTIVATION_CODES = {None: 0, "linear": 0, "relu": 1}
+
+
+def _opt(a):
+    """Pointer to a, or NULL for None."""
+    return _NULL if a is None else _from_buffer(a)
+
+
+def bias_act(out: np.ndarray, bias: np.ndarray, activation: str | None) -> None:
+    """In place on the 2-D out: out = activation(out + bias) ("relu" or None)."""
+    status = lib.tc_bias_act(_DTYPE_CODES[out.dtype], out.shape[0], out.shape[1],
+                             _from_buffer(out), _from_buffer(bias),
+                             _ACTIVATION_CODES[activation])
+    if status:
+        _fail("bias_act", status)
+
+
+def relu_backward(grad: np.ndarray, output: np.ndarray, out: np.ndarray) -> None:
+    """out = grad where output > 0 else 0 (output is the relu result)."""
+    status = lib.tc_relu_backward(_DTYPE_CODES[out.dtype], out.size, _from_buffer(out),
+                                  _from_buffer(grad), _from_buffer(output))
+    if status:
+        _fail("relu_backward", status)
+
+
+def softmax_crossentropy(logits: np.ndarray, labels: np.ndarray, loss: np.ndarray,
+                         grad: np.ndarray | None, probs: np.ndarray | None) -> None:
+    """Per-row loss = -sum(labels * log_softmax(logits)); grad = softmax * sum(labels) -
+    labels and probs = softmax when given (2-D logits/labels/grad/probs, 1-D loss)."""
+    rows, classes = logits.shape
+    status = lib.tc_softmax_xent(_DTYPE_CODES[logits.dtype], rows, classes,
+                                 _from_buffer(logits), _from_buffer(labels),
+                                 _from_buffer(loss), _opt(grad), _opt(probs))
+    if status:
+        _fail("softmax_crossentropy", status)
+
+
+def sgd_update(var: np.ndarray, grad: np.ndarray, momentum: np.ndarray | None, lr: float,
+               mu: float, nesterov: bool) -> None:
+    """One SGD step in place (momentum None: plain gradient descent)."""
+    status = lib.tc_sgd_update(_DTYPE_CODES[var.dtype], var.size, _from_buffer(var),
+                               _from_buffer(grad), _opt(momentum), lr, mu,
+                               1 if nesterov else 0)
+    if status:
+        _fail("sgd_update", status)
+
+
+def rmsprop_update(var: np.ndarray, grad: np.ndarray, velocity: np.ndarray,
+                   momentum: np.ndarray | None, average: np.ndarray | None, lr: float,
+                   rho: float, mom: float, eps: float) -> None:
+    """One RMSprop step in place (momentum / centered average state optional)."""
+    status = lib.tc_rmsprop_update(_DTYPE_CODES[var.dtype], var.size, _from_buffer(var),
+                                   _from_buffer(grad), _from_buffer(velocity),
+                                   _opt(momentum), _opt(average), lr, rho, mom, eps)
+    if status:
+        _fail("rmsprop_update", status)
+
+
+def adam_update(var: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray,
+                alpha: float, beta_1: float, beta_2: float, eps: float) -> None:
+    """One Adam step in place with the bias-corrected step size alpha."""
+    status = lib.tc_adam_update(_DTYPE_CODES[var.dtype], var.size, _from_buffer(var),
+                                _from_buffer(grad), _from_buffer(m), _from_buffer(v),
+                                alpha, beta_1, beta_2, eps)
+    if status:
+        _fail("adam_update", status)
+
+
 # ---- runtime -------------------------------------------------------------------------
 
 def set_num_threads(n: int) -> None:

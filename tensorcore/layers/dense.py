@@ -6,7 +6,44 @@ import numpy as np
 
 import tensorcore as tc
 from tensorcore import activations, initializers
+from tensorcore.autograd import custom_op
+from tensorcore.backend import current as current_backend
 from tensorcore.layers.base import Layer
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# Activations the fused forward applies inside the bias pass (None = linear).
+_FUSED_ACTIVATIONS = (None, "relu")
+
+
+def _relu_mask(grad: tc.Tensor, output: np.ndarray) -> tc.Tensor:
+    """grad where output > 0 else 0 (output: a relu result), recorded as one tape node."""
+    grad_data = grad.data
+    if not grad_data.flags.c_contiguous or grad_data.dtype != output.dtype:
+        return tc.where(tc.from_numpy(output) > 0, grad, 0)
+    out = np.empty(output.shape, output.dtype)
+    current_backend().relu_backward(grad_data, output, out)
+    # d(out)/d(grad) is the same mask, so the rule is linear in its input.
+    return custom_op(out, (grad,), lambda g: (_relu_mask(g, output),), "relu_mask")
+
+
+def _dense_fused(inputs: tc.Tensor, kernel: tc.Tensor, bias: tc.Tensor,
+                 activation: str | None) -> tc.Tensor:
+    """activation(inputs @ kernel + bias) as one tape node: GEMM, then one bias (+relu)
+    pass over the hot output; the backward uses the saved output for the relu mask."""
+    backend = current_backend()
+    x, w = inputs.data, kernel.data
+    out = np.empty((x.shape[0], w.shape[1]), x.dtype)
+    backend.matmul(x, w, out)
+    backend.bias_act(out, bias.data, activation)
+
+    def backward(grad: tc.Tensor) -> tuple:
+        grad_z = _relu_mask(grad, out) if activation == "relu" else grad
+        grad_x = tc.matmul(grad_z, kernel.T) if inputs.requires_grad else None
+        grad_w = tc.matmul(inputs.T, grad_z) if kernel.requires_grad else None
+        grad_b = tc.sum(grad_z, axis=0) if bias.requires_grad else None
+        return grad_x, grad_w, grad_b
+
+    return custom_op(out, (inputs, kernel, bias), backward, "dense")
 
 
 class Dense(Layer):
@@ -41,11 +78,9 @@ class Dense(Layer):
 
     def call_logits(self, inputs: tc.Tensor, training: bool = False) -> tc.Tensor:
         """inputs @ kernel + bias, before the activation."""
-        if inputs.shape[-1] != self.kernel.shape[0]:
-            raise ValueError(
-                f"{self.name}: expected inputs with last dimension {self.kernel.shape[0]}. "
-                f"Received: inputs with shape {tuple(inputs.shape)}"
-            )
+        self._check_inputs(inputs)
+        if self._can_fuse(inputs, None):
+            return _dense_fused(inputs, self.kernel, self.bias, None)
         outputs = tc.matmul(inputs, self.kernel)
         if self.bias is not None:
             outputs = outputs + self.bias
@@ -53,7 +88,32 @@ class Dense(Layer):
 
     def call(self, inputs: tc.Tensor, training: bool = False) -> tc.Tensor:
         """activation(inputs @ kernel + bias)."""
+        self._check_inputs(inputs)
+        activation = self.output_activation
+        if activation in ("relu", "linear") and self._can_fuse(inputs, activation):
+            return _dense_fused(inputs, self.kernel, self.bias,
+                                None if activation == "linear" else activation)
         return self.activation(self.call_logits(inputs, training))
+
+    def _check_inputs(self, inputs: tc.Tensor) -> None:
+        """Raise ValueError unless the last input dimension matches the kernel."""
+        if inputs.ndim == 0 or inputs.shape[-1] != self.kernel.shape[0]:
+            raise ValueError(
+                f"{self.name}: expected inputs with last dimension {self.kernel.shape[0]}. "
+                f"Received: inputs with shape {tuple(inputs.shape)}"
+            )
+
+    def _can_fuse(self, inputs: tc.Tensor, activation: str | None) -> bool:
+        """True when the backend's fused bias/activation kernels apply to these operands:
+        2-D float inputs, a bias, one dtype throughout, C-contiguous operands."""
+        bias = self.bias
+        if bias is None or inputs.ndim != 2 or not hasattr(current_backend(), "bias_act"):
+            return False
+        x, w, b = inputs.data, self.kernel.data, bias.data
+        return (x.dtype in _FLOAT_DTYPES and x.dtype == w.dtype == b.dtype
+                and x.flags.c_contiguous and b.flags.c_contiguous
+                and x.shape[0] > 0 and (activation is None
+                                        or hasattr(current_backend(), "relu_backward")))
 
     @property
     def output_activation(self) -> str | None:

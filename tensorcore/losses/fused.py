@@ -8,13 +8,22 @@ sigmoid(z) - y. Logits of any magnitude give finite losses and gradients.
 
 from __future__ import annotations
 
+import numpy as np
+
 import tensorcore as tc
-from tensorcore.autograd import custom_op
+from tensorcore._dispatch import contiguous
+from tensorcore.autograd import custom_op, needs_grad
+from tensorcore.backend import current as current_backend
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def softmax_crossentropy_with_logits(labels: tc.Tensor, logits: tc.Tensor) -> tc.Tensor:
     """Per-sample -sum(labels * log_softmax(logits)) over the last axis; labels get no gradient."""
     _check_same_shape("softmax_crossentropy_with_logits", labels, logits)
+    fused = _fused_softmax_crossentropy(labels, logits)
+    if fused is not None:
+        return fused
     labels = labels.detach()
     with tc.no_grad():
         log_probs = tc.log_softmax(logits.detach(), axis=-1)
@@ -26,6 +35,31 @@ def softmax_crossentropy_with_logits(labels: tc.Tensor, logits: tc.Tensor) -> tc
         return (grad_logits * tc.expand_dims(grad_out, -1),)
 
     return custom_op(per_sample.data, (logits,), backward, "softmax_crossentropy")
+
+
+def _fused_softmax_crossentropy(labels: tc.Tensor, logits: tc.Tensor) -> tc.Tensor | None:
+    """The backend's one-kernel softmax crossentropy (loss and gradient in one pass), or None
+    when it does not apply (no such kernel, not 2-D, mixed or non-float dtypes)."""
+    backend = current_backend()
+    z, y = logits.data, labels.data
+    if (not hasattr(backend, "softmax_crossentropy") or z.ndim != 2 or z.shape[1] == 0
+            or z.dtype not in _FLOAT_DTYPES or y.dtype != z.dtype):
+        return None
+    if not z.flags.c_contiguous:
+        z = contiguous(z)
+    if not y.flags.c_contiguous:
+        y = contiguous(y)
+    per_sample = np.empty(z.shape[0], z.dtype)
+    grad_logits = np.empty(z.shape, z.dtype) if needs_grad(logits) else None
+    backend.softmax_crossentropy(z, y, per_sample, grad_logits, None)
+    if grad_logits is None:
+        return tc.from_numpy(per_sample)
+    saved = tc.from_numpy(grad_logits)
+
+    def backward(grad_out: tc.Tensor) -> tuple[tc.Tensor]:
+        return (saved * tc.expand_dims(grad_out, -1),)
+
+    return custom_op(per_sample, (logits,), backward, "softmax_crossentropy")
 
 
 def sigmoid_crossentropy_with_logits(labels: tc.Tensor, logits: tc.Tensor) -> tc.Tensor:

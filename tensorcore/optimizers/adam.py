@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import tensorcore as tc
-from tensorcore.optimizers.base import Optimizer, _check_positive
+from tensorcore.optimizers.base import Optimizer, _check_positive, fused_update
 
 
 class Adam(Optimizer):
@@ -38,6 +38,11 @@ class Adam(Optimizer):
         alpha = (learning_rate * math.sqrt(1.0 - self.beta_2 ** step)
                  / (1.0 - self.beta_1 ** step))
         momentum, velocity = state["momentum"], state["velocity"]
+        kernel = fused_update("adam_update", variable, gradient, momentum, velocity)
+        if kernel is not None:
+            kernel(variable.data, gradient.data, momentum.data, velocity.data, alpha,
+                   self.beta_1, self.beta_2, self.epsilon)
+            return
         momentum.assign_add((gradient - momentum) * (1.0 - self.beta_1))
         velocity.assign_add((tc.square(gradient) - velocity) * (1.0 - self.beta_2))
         variable.assign_sub(momentum * alpha / (tc.sqrt(velocity) + self.epsilon))

@@ -9,6 +9,32 @@ from typing import Iterable
 import numpy as np
 
 import tensorcore as tc
+from tensorcore.backend import current as current_backend
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def fused_update(name: str, variable: tc.Tensor, *arrays_or_tensors):
+    """The backend's one-pass update kernel `name`, or None when it cannot be used.
+
+    It applies when the backend has it, the variable owns writeable C-contiguous float
+    memory, and every other operand (gradient, state; None entries are skipped) is a
+    C-contiguous array of the same dtype. Otherwise the caller runs the composite path.
+    """
+    backend = current_backend()
+    kernel = getattr(backend, name, None)
+    data = variable.data
+    if kernel is None or data.dtype not in _FLOAT_DTYPES or not data.flags.writeable \
+            or not data.flags.c_contiguous:
+        return None
+    for item in arrays_or_tensors:
+        if item is None:
+            continue
+        array = item.data if isinstance(item, tc.Tensor) else item
+        if array.dtype != data.dtype or not array.flags.c_contiguous \
+                or array.shape != data.shape:
+            return None
+    return kernel
 
 
 def _check_positive(owner: str, name: str, value, allow_zero: bool = False) -> float:

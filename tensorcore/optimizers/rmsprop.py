@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tensorcore as tc
-from tensorcore.optimizers.base import Optimizer, _check_positive
+from tensorcore.optimizers.base import Optimizer, _check_positive, fused_update
 
 
 class RMSprop(Optimizer):
@@ -36,6 +36,15 @@ class RMSprop(Optimizer):
         """One RMSprop step for one variable."""
         state = self.state_for(variable)
         velocity = state["velocity"]
+        momentum, average = state.get("momentum"), state.get("average_gradient")
+        kernel = fused_update("rmsprop_update", variable, gradient, velocity, momentum,
+                              average)
+        if kernel is not None:
+            kernel(variable.data, gradient.data, velocity.data,
+                   None if momentum is None else momentum.data,
+                   None if average is None else average.data,
+                   learning_rate, self.rho, self.momentum, self.epsilon)
+            return
         velocity.assign(velocity * self.rho + tc.square(gradient) * (1.0 - self.rho))
         if self.centered:
             average = state["average_gradient"]

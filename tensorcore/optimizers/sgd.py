@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tensorcore as tc
-from tensorcore.optimizers.base import Optimizer, _check_positive
+from tensorcore.optimizers.base import Optimizer, _check_positive, fused_update
 
 
 class SGD(Optimizer):
@@ -26,6 +26,12 @@ class SGD(Optimizer):
     def update_step(self, gradient: tc.Tensor, variable: tc.Tensor,
                     learning_rate: float) -> None:
         """One SGD step for one variable."""
+        velocity = self.state_for(variable)["momentum"] if self.momentum > 0 else None
+        kernel = fused_update("sgd_update", variable, gradient, velocity)
+        if kernel is not None:
+            kernel(variable.data, gradient.data, None if velocity is None else velocity.data,
+                   learning_rate, self.momentum, self.nesterov)
+            return
         if self.momentum == 0:
             variable.assign_sub(gradient * learning_rate)
             return

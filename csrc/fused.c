@@ -1,0 +1,406 @@
+/* Fused training kernels: bias + activation, relu backward, softmax crossentropy and
+ * one-pass optimizer updates (tc_bias_act, tc_relu_backward, tc_softmax_xent,
+ * tc_sgd_update, tc_rmsprop_update, tc_adam_update).
+ *
+ * Every operand is C-contiguous and of one float dtype (float32 or float64). Work is
+ * split over the thread pool in contiguous element (or row) ranges; the float32 loops
+ * are compiled generic, AVX2+FMA and AVX-512F and picked at run time from
+ * tc_simd_level_id() (which honours TC_NO_SIMD and TENSORCORE_SIMD). Arithmetic is done
+ * in the operand dtype with the scalars rounded to it once, like the composite path. The
+ * sqrt loops vectorize because the build passes -fno-math-errno (csrc/ffi_build.py). */
+#include <math.h>
+
+#include "gemm_internal.h"
+#include "tc_internal.h"
+
+/* Which compiled variant of the float32 loops to run: 0 generic, 1 avx2, 2 avx512. */
+static int tc_fused_level(void)
+{
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(TC_NO_SIMD)
+    int level = tc_simd_level_id();
+    return level == TC_SIMD_AVX512 ? 2 : (level == TC_SIMD_AVX2 ? 1 : 0);
+#else
+    return 0;
+#endif
+}
+
+static int tc_fused_check(const char *func, int dtype, int64_t n)
+{
+    if (dtype != TC_FLOAT32 && dtype != TC_FLOAT64) {
+        return tc_set_error("%s: dtype %d is not a float dtype", func, dtype);
+    }
+    if (n < 0) {
+        return tc_set_error("%s: negative size %lld", func, (long long)n);
+    }
+    return TC_OK;
+}
+
+/* ---- loop bodies (T = element type, operate on [begin, end)) -------------------------- */
+
+/* NaN-preserving relu, as the unary kernel: x > 0 or NaN -> x, else 0. */
+#define TC_RELU(T, x) (((x) > (T)0 || (x) != (x)) ? (x) : (T)0)
+
+#define TC_BIAS_ACT_BODY(T)                                                              \
+    for (int64_t i = begin; i < end; i++) {                                              \
+        T *row = out + i * n;                                                            \
+        if (act) {                                                                       \
+            for (int64_t j = 0; j < n; j++) {                                            \
+                T x = row[j] + bias[j];                                                  \
+                row[j] = TC_RELU(T, x);                                                  \
+            }                                                                            \
+        } else {                                                                         \
+            for (int64_t j = 0; j < n; j++) {                                            \
+                row[j] = row[j] + bias[j];                                               \
+            }                                                                            \
+        }                                                                                \
+    }
+
+#define TC_RELU_BWD_BODY(T)                                                              \
+    for (int64_t i = begin; i < end; i++) {                                              \
+        dx[i] = y[i] > (T)0 ? dy[i] : (T)0;                                              \
+    }
+
+/* Keras SGD: no momentum var -= lr*g; momentum m = mu*m - lr*g, then var += m, or with
+ * nesterov var += mu*m - lr*g. */
+#define TC_SGD_BODY(T)                                                                   \
+    if (m == NULL) {                                                                     \
+        for (int64_t i = begin; i < end; i++) {                                          \
+            var[i] = var[i] - g[i] * lr;                                                 \
+        }                                                                                \
+    } else if (nesterov) {                                                               \
+        for (int64_t i = begin; i < end; i++) {                                          \
+            T step = g[i] * lr;                                                          \
+            T v = m[i] * mu - step;                                                      \
+            m[i] = v;                                                                    \
+            var[i] = var[i] + (v * mu - step);                                           \
+        }                                                                                \
+    } else {                                                                             \
+        for (int64_t i = begin; i < end; i++) {                                          \
+            T v = m[i] * mu - g[i] * lr;                                                 \
+            m[i] = v;                                                                    \
+            var[i] = var[i] + v;                                                         \
+        }                                                                                \
+    }
+
+/* Keras 3 RMSprop: v = rho*v + (1-rho)*g^2; a = rho*a + (1-rho)*g (centered);
+ * inc = lr*g / sqrt(v [- a^2] + eps); m = mom*m + inc, var -= m (momentum) else
+ * var -= inc. */
+#define TC_RMSPROP_BODY(T, SQRT)                                                         \
+    if (avg == NULL && mom == NULL) {                                                    \
+        for (int64_t i = begin; i < end; i++) {                                          \
+            T gi = g[i];                                                                 \
+            T v = vel[i] * rho + (gi * gi) * one_minus_rho;                              \
+            vel[i] = v;                                                                  \
+            var[i] = var[i] - (gi * lr) / SQRT(v + eps);                                 \
+        }                                                                                \
+    } else {                                                                             \
+        for (int64_t i = begin; i < end; i++) {                                          \
+            T gi = g[i];                                                                 \
+            T v = vel[i] * rho + (gi * gi) * one_minus_rho;                              \
+            vel[i] = v;                                                                  \
+            T denom = v + eps;                                                           \
+            if (avg != NULL) {                                                           \
+                T a = avg[i] * rho + gi * one_minus_rho;                                 \
+                avg[i] = a;                                                              \
+                denom = (v - a * a) + eps;                                               \
+            }                                                                            \
+            T inc = (gi * lr) / SQRT(denom);                                             \
+            if (mom != NULL) {                                                           \
+                inc = mom[i] * momentum + inc;                                           \
+                mom[i] = inc;                                                            \
+            }                                                                            \
+            var[i] = var[i] - inc;                                                       \
+        }                                                                                \
+    }
+
+/* Keras 3 Adam (alpha already bias-corrected): m += (g - m)*(1 - b1);
+ * v += (g^2 - v)*(1 - b2); var -= m*alpha / (sqrt(v) + eps). */
+#define TC_ADAM_BODY(T, SQRT)                                                            \
+    for (int64_t i = begin; i < end; i++) {                                              \
+        T gi = g[i];                                                                     \
+        T mi = m[i] + (gi - m[i]) * one_minus_b1;                                        \
+        T vi = v[i] + (gi * gi - v[i]) * one_minus_b2;                                   \
+        m[i] = mi;                                                                       \
+        v[i] = vi;                                                                       \
+        var[i] = var[i] - (mi * alpha) / (SQRT(vi) + eps);                               \
+    }
+
+/* ---- argument blocks ------------------------------------------------------------------ */
+
+typedef struct {
+    void *out;
+    const void *bias;
+    int64_t n;
+    int act;
+    int level;
+} tc_bias_act_args;
+
+typedef struct {
+    void *dx;
+    const void *dy, *y;
+    int level;
+} tc_relu_bwd_args;
+
+typedef struct {
+    void *var, *m;
+    const void *g;
+    double lr, mu;
+    int nesterov;
+    int level;
+} tc_sgd_args;
+
+typedef struct {
+    void *var, *vel, *mom, *avg;
+    const void *g;
+    double lr, rho, momentum, eps;
+    int level;
+} tc_rmsprop_args;
+
+typedef struct {
+    void *var, *m, *v;
+    const void *g;
+    double alpha, b1, b2, eps;
+    int level;
+} tc_adam_args;
+
+/* ---- float32 variants: one function per (kernel, ISA) from the bodies above ---------- */
+
+#define TC_F32_KERNELS(SUF, ATTR)                                                        \
+    ATTR static void tc_bias_act_f32_##SUF(const tc_bias_act_args *x, int64_t begin,     \
+                                           int64_t end)                                  \
+    {                                                                                    \
+        float *out = (float *)x->out;                                                    \
+        const float *bias = (const float *)x->bias;                                      \
+        int64_t n = x->n;                                                                \
+        int act = x->act;                                                                \
+        TC_BIAS_ACT_BODY(float)                                                          \
+    }                                                                                    \
+    ATTR static void tc_relu_bwd_f32_##SUF(const tc_relu_bwd_args *x, int64_t begin,     \
+                                           int64_t end)                                  \
+    {                                                                                    \
+        float *dx = (float *)x->dx;                                                      \
+        const float *dy = (const float *)x->dy, *y = (const float *)x->y;                \
+        TC_RELU_BWD_BODY(float)                                                          \
+    }                                                                                    \
+    ATTR static void tc_sgd_f32_##SUF(const tc_sgd_args *x, int64_t begin, int64_t end)  \
+    {                                                                                    \
+        float *var = (float *)x->var, *m = (float *)x->m;                                \
+        const float *g = (const float *)x->g;                                            \
+        const float lr = (float)x->lr, mu = (float)x->mu;                                \
+        int nesterov = x->nesterov;                                                      \
+        TC_SGD_BODY(float)                                                               \
+    }                                                                                    \
+    ATTR static void tc_rmsprop_f32_##SUF(const tc_rmsprop_args *x, int64_t begin,       \
+                                          int64_t end)                                   \
+    {                                                                                    \
+        float *var = (float *)x->var, *vel = (float *)x->vel;                            \
+        float *mom = (float *)x->mom, *avg = (float *)x->avg;                            \
+        const float *g = (const float *)x->g;                                            \
+        const float lr = (float)x->lr, rho = (float)x->rho;                              \
+        const float one_minus_rho = (float)(1.0 - x->rho);                               \
+        const float momentum = (float)x->momentum, eps = (float)x->eps;                  \
+        TC_RMSPROP_BODY(float, sqrtf)                                                    \
+    }                                                                                    \
+    ATTR static void tc_adam_f32_##SUF(const tc_adam_args *x, int64_t begin, int64_t end) \
+    {                                                                                    \
+        float *var = (float *)x->var, *m = (float *)x->m, *v = (float *)x->v;            \
+        const float *g = (const float *)x->g;                                            \
+        const float alpha = (float)x->alpha, eps = (float)x->eps;                        \
+        const float one_minus_b1 = (float)(1.0 - x->b1);                                 \
+        const float one_minus_b2 = (float)(1.0 - x->b2);                                 \
+        TC_ADAM_BODY(float, sqrtf)                                                       \
+    }
+
+TC_F32_KERNELS(generic, )
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(TC_NO_SIMD)
+#define TC_FUSED_X86 1
+TC_F32_KERNELS(avx2, __attribute__((target("avx2,fma"))))
+TC_F32_KERNELS(avx512, __attribute__((target("avx512f,prefer-vector-width=512"))))
+#endif
+
+/* Picks the variant of kernel NAME for x->level and calls it on [begin, end). */
+#ifdef TC_FUSED_X86
+#define TC_F32_DISPATCH(NAME, x, begin, end)                                             \
+    do {                                                                                 \
+        if ((x)->level == 2) {                                                           \
+            NAME##_avx512(x, begin, end);                                                \
+        } else if ((x)->level == 1) {                                                    \
+            NAME##_avx2(x, begin, end);                                                  \
+        } else {                                                                         \
+            NAME##_generic(x, begin, end);                                               \
+        }                                                                                \
+    } while (0)
+#else
+#define TC_F32_DISPATCH(NAME, x, begin, end) NAME##_generic(x, begin, end)
+#endif
+
+/* ---- float64 (generic only) ----------------------------------------------------------- */
+
+static void tc_bias_act_f64(const tc_bias_act_args *x, int64_t begin, int64_t end)
+{
+    double *out = (double *)x->out;
+    const double *bias = (const double *)x->bias;
+    int64_t n = x->n;
+    int act = x->act;
+    TC_BIAS_ACT_BODY(double)
+}
+
+static void tc_relu_bwd_f64(const tc_relu_bwd_args *x, int64_t begin, int64_t end)
+{
+    double *dx = (double *)x->dx;
+    const double *dy = (const double *)x->dy, *y = (const double *)x->y;
+    TC_RELU_BWD_BODY(double)
+}
+
+static void tc_sgd_f64(const tc_sgd_args *x, int64_t begin, int64_t end)
+{
+    double *var = (double *)x->var, *m = (double *)x->m;
+    const double *g = (const double *)x->g;
+    const double lr = x->lr, mu = x->mu;
+    int nesterov = x->nesterov;
+    TC_SGD_BODY(double)
+}
+
+static void tc_rmsprop_f64(const tc_rmsprop_args *x, int64_t begin, int64_t end)
+{
+    double *var = (double *)x->var, *vel = (double *)x->vel;
+    double *mom = (double *)x->mom, *avg = (double *)x->avg;
+    const double *g = (const double *)x->g;
+    const double lr = x->lr, rho = x->rho, one_minus_rho = 1.0 - x->rho;
+    const double momentum = x->momentum, eps = x->eps;
+    TC_RMSPROP_BODY(double, sqrt)
+}
+
+static void tc_adam_f64(const tc_adam_args *x, int64_t begin, int64_t end)
+{
+    double *var = (double *)x->var, *m = (double *)x->m, *v = (double *)x->v;
+    const double *g = (const double *)x->g;
+    const double alpha = x->alpha, eps = x->eps;
+    const double one_minus_b1 = 1.0 - x->b1, one_minus_b2 = 1.0 - x->b2;
+    TC_ADAM_BODY(double, sqrt)
+}
+
+/* ---- thread-pool trampolines ---------------------------------------------------------- */
+
+static void tc_bias_act_range(void *ctx, int64_t begin, int64_t end)
+{
+    const tc_bias_act_args *x = ctx;
+    if (x->level < 0) {
+        tc_bias_act_f64(x, begin, end);
+    } else {
+        TC_F32_DISPATCH(tc_bias_act_f32, x, begin, end);
+    }
+}
+
+static void tc_relu_bwd_range(void *ctx, int64_t begin, int64_t end)
+{
+    const tc_relu_bwd_args *x = ctx;
+    if (x->level < 0) {
+        tc_relu_bwd_f64(x, begin, end);
+    } else {
+        TC_F32_DISPATCH(tc_relu_bwd_f32, x, begin, end);
+    }
+}
+
+static void tc_sgd_range(void *ctx, int64_t begin, int64_t end)
+{
+    const tc_sgd_args *x = ctx;
+    if (x->level < 0) {
+        tc_sgd_f64(x, begin, end);
+    } else {
+        TC_F32_DISPATCH(tc_sgd_f32, x, begin, end);
+    }
+}
+
+static void tc_rmsprop_range(void *ctx, int64_t begin, int64_t end)
+{
+    const tc_rmsprop_args *x = ctx;
+    if (x->level < 0) {
+        tc_rmsprop_f64(x, begin, end);
+    } else {
+        TC_F32_DISPATCH(tc_rmsprop_f32, x, begin, end);
+    }
+}
+
+static void tc_adam_range(void *ctx, int64_t begin, int64_t end)
+{
+    const tc_adam_args *x = ctx;
+    if (x->level < 0) {
+        tc_adam_f64(x, begin, end);
+    } else {
+        TC_F32_DISPATCH(tc_adam_f32, x, begin, end);
+    }
+}
+
+/* level -1 marks float64 (generic loops); float32 gets the ISA variant. */
+static int tc_level_for(int dtype)
+{
+    return dtype == TC_FLOAT64 ? -1 : tc_fused_level();
+}
+
+/* ---- public entry points -------------------------------------------------------------- */
+
+int tc_bias_act(int dtype, int64_t m, int64_t n, void *out, const void *bias, int act)
+{
+    int status = tc_fused_check("tc_bias_act", dtype, m);
+    if (status || n < 0 || (act != 0 && act != 1)) {
+        return status ? status : tc_set_error("tc_bias_act: bad n %lld or act %d",
+                                              (long long)n, act);
+    }
+    if (m == 0 || n == 0) {
+        return TC_OK;
+    }
+    tc_bias_act_args args = {out, bias, n, act, tc_level_for(dtype)};
+    int64_t min_rows = (TC_CHUNK_CHEAP + n - 1) / n;
+    tc_parallel_for(m, min_rows, tc_bias_act_range, &args);
+    return TC_OK;
+}
+
+int tc_relu_backward(int dtype, int64_t n, void *dx, const void *dy, const void *y)
+{
+    int status = tc_fused_check("tc_relu_backward", dtype, n);
+    if (status || n == 0) {
+        return status;
+    }
+    tc_relu_bwd_args args = {dx, dy, y, tc_level_for(dtype)};
+    tc_parallel_for(n, TC_CHUNK_CHEAP, tc_relu_bwd_range, &args);
+    return TC_OK;
+}
+
+int tc_sgd_update(int dtype, int64_t n, void *var, const void *grad, void *momentum,
+                  double lr, double mu, int nesterov)
+{
+    int status = tc_fused_check("tc_sgd_update", dtype, n);
+    if (status || n == 0) {
+        return status;
+    }
+    tc_sgd_args args = {var, momentum, grad, lr, mu, nesterov, tc_level_for(dtype)};
+    tc_parallel_for(n, TC_CHUNK_CHEAP, tc_sgd_range, &args);
+    return TC_OK;
+}
+
+int tc_rmsprop_update(int dtype, int64_t n, void *var, const void *grad, void *velocity,
+                      void *momentum, void *average, double lr, double rho, double mom,
+                      double eps)
+{
+    int status = tc_fused_check("tc_rmsprop_update", dtype, n);
+    if (status || n == 0) {
+        return status;
+    }
+    tc_rmsprop_args args = {var, velocity, momentum, average, grad, lr, rho, mom, eps,
+                            tc_level_for(dtype)};
+    tc_parallel_for(n, TC_CHUNK_MATH, tc_rmsprop_range, &args);
+    return TC_OK;
+}
+
+int tc_adam_update(int dtype, int64_t n, void *var, const void *grad, void *m, void *v,
+                   double alpha, double beta_1, double beta_2, double eps)
+{
+    int status = tc_fused_check("tc_adam_update", dtype, n);
+    if (status || n == 0) {
+        return status;
+    }
+    tc_adam_args args = {var, m, v, grad, alpha, beta_1, beta_2, eps, tc_level_for(dtype)};
+    tc_parallel_for(n, TC_CHUNK_MATH, tc_adam_range, &args);
+    return TC_OK;
+}

@@ -1,0 +1,295 @@
+"""Quick standalone benchmarks: ``python -m tensorcore bench [--repeat N] [--only NAME ...]``.
+
+Each case times a tensorcore call and its reference (NumPy, or PyTorch when the target is
+against PyTorch) in the same process, interleaved (tc, ref, tc, ref, ...), and prints a
+table of medians and the ratio reference / tensorcore against the target. Cases whose
+reference (PyTorch) is not installed are reported as skipped. The pytest-benchmark
+versions live in bench/ and reuse the case builders defined here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Callable
+
+THREADS = 2
+RNG_SEED = 0
+# Pause after each timed call (see measure).
+SETTLE_SECONDS = 0.0005
+
+
+def _env_for_numpy() -> None:
+    """Same thread count on both sides; OpenBLAS tuning variables distort NumPy's GEMM."""
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        os.environ.pop(name, None)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(THREADS))
+    os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
+
+
+def _torch():
+    """The torch module (2 threads) or None when it is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(THREADS)
+    return torch
+
+
+# ---- case builders: each returns (tensorcore_fn, reference_fn) or None (skip) ---------
+
+def case_gemm(shape: str, backend: str = "c"):
+    """GEMM through the backend interface (C or Numba) vs np.matmul into the same out."""
+    import numpy as np
+
+    import tensorcore as tc
+    from tensorcore.backend import _load
+
+    rng = np.random.default_rng(RNG_SEED)
+    r = lambda *s: rng.standard_normal(s).astype(np.float32)  # noqa: E731
+    a, b = {
+        "1024^3": lambda: (r(1024, 1024), r(1024, 1024)),
+        "x@W": lambda: (r(128, 784), r(784, 512)),
+        "x.T@dy": lambda: (r(128, 784).T, r(128, 512)),
+        "dy@W.T": lambda: (r(128, 512), r(784, 512).T),
+    }[shape]()
+    out = np.empty((a.shape[0], b.shape[1]), np.float32)
+    out_ref = np.empty_like(out)
+    module = _load(backend)
+    tc.set_num_threads(THREADS)
+    module.matmul(a, b, out)          # compile (Numba) / warm up
+    return (lambda: module.matmul(a, b, out)), (lambda: np.matmul(a, b, out=out_ref))
+
+
+def case_broadcast_add():
+    """tc.from_numpy(a) + tc.from_numpy(b), 4096x4096 + 4096, vs a + b."""
+    import numpy as np
+
+    import tensorcore as tc
+
+    rng = np.random.default_rng(RNG_SEED)
+    a = rng.standard_normal((4096, 4096)).astype(np.float32)
+    b = rng.standard_normal(4096).astype(np.float32)
+    ta, tb = tc.from_numpy(a), tc.from_numpy(b)
+    return (lambda: ta + tb), (lambda: a + b)
+
+
+def case_transpose():
+    """Materialized transpose of 4096x4096 vs np.ascontiguousarray(a.T)."""
+    import numpy as np
+
+    import tensorcore as tc
+
+    a = np.random.default_rng(RNG_SEED).standard_normal((4096, 4096)).astype(np.float32)
+    ta = tc.from_numpy(a)
+    return (lambda: ta.T.reshape(-1)), (lambda: np.ascontiguousarray(a.T))
+
+
+def case_sum(axis: int):
+    """tc.sum over one axis of 4096x4096 vs a.sum(axis)."""
+    import numpy as np
+
+    import tensorcore as tc
+
+    a = np.random.default_rng(RNG_SEED).standard_normal((4096, 4096)).astype(np.float32)
+    ta = tc.from_numpy(a)
+    return (lambda: tc.sum(ta, axis=axis)), (lambda: a.sum(axis=axis))
+
+
+def case_small_adds():
+    """1000 additions of 4x4 tensors with requires_grad vs the same in PyTorch."""
+    import numpy as np
+
+    import tensorcore as tc
+
+    torch = _torch()
+    if torch is None:
+        return None
+    x = tc.tensor(np.ones((4, 4), np.float32), requires_grad=True)
+    y = tc.tensor(np.ones((4, 4), np.float32), requires_grad=True)
+    tx = torch.ones(4, 4, requires_grad=True)
+    ty = torch.ones(4, 4, requires_grad=True)
+
+    def ours():
+        for _ in range(1000):
+            x + y
+
+    def theirs():
+        for _ in range(1000):
+            tx + ty
+    return ours, theirs
+
+
+def mnist_arrays():
+    """Chapter-2 training data: x (60000, 784) float32 in [0, 1], one-hot y, int labels."""
+    import numpy as np
+
+    from tensorcore import datasets, utils
+
+    (x, y), _ = datasets.mnist.load_data()
+    x = x.reshape(len(x), 784).astype(np.float32) / 255
+    return x, utils.to_categorical(y, 10).astype(np.float32), y.astype(np.int64)
+
+
+def tc_epoch(x, y_onehot) -> None:
+    """One epoch of the chapter-2 network through model.fit (fresh model each call)."""
+    from tensorcore import layers, models
+
+    model = models.Sequential([layers.Dense(512, activation="relu"),
+                               layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y_onehot, epochs=1, batch_size=128, verbose=0)
+
+
+def torch_epoch(torch, x, labels) -> None:
+    """The same network, optimizer, batch and metric in PyTorch eager."""
+    net = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(),
+                              torch.nn.Linear(512, 10))
+    optimizer = torch.optim.RMSprop(net.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    tx, ty = torch.from_numpy(x), torch.from_numpy(labels)
+    order = torch.randperm(len(x))
+    for start in range(0, len(x), 128):
+        index = order[start:start + 128]
+        outputs = net(tx[index])
+        loss = loss_fn(outputs, ty[index])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss.item()
+        (outputs.argmax(1) == ty[index]).float().mean().item()
+
+
+def case_epoch():
+    """One chapter-2 MNIST epoch vs PyTorch eager."""
+    import tensorcore as tc
+
+    torch = _torch()
+    if torch is None:
+        return None
+    tc.set_num_threads(THREADS)
+    x, y_onehot, labels = mnist_arrays()
+    return (lambda: tc_epoch(x, y_onehot)), (lambda: torch_epoch(torch, x, labels))
+
+
+def import_seconds(module: str) -> float:
+    """Wall time of `python -c "import module"` minus `python -c "pass"` (one sample)."""
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ))
+        return time.perf_counter() - start
+    return max(run(f"import {module}") - run("pass"), 1e-6)
+
+
+def case_import():
+    """Fresh-process `import tensorcore` vs `import torch` (ratio target: >= 2)."""
+    if _torch() is None:
+        return None
+    return (lambda: import_seconds("tensorcore")), (lambda: import_seconds("torch"))
+
+
+# name -> (builder, target ratio, reference name, repeats multiplier)
+CASES: dict[str, tuple[Callable, float, str, float]] = {
+    "gemm 1024^3 (C)": (lambda: case_gemm("1024^3"), 0.9, "numpy", 1),
+    "gemm 1024^3 (Numba)": (lambda: case_gemm("1024^3", "numba"), 0.4, "numpy", 1),
+    "gemm x@W 128x784x512": (lambda: case_gemm("x@W"), 0.9, "numpy", 4),
+    "gemm x.T@dy 784x128x512": (lambda: case_gemm("x.T@dy"), 0.9, "numpy", 4),
+    "gemm dy@W.T 128x512x784": (lambda: case_gemm("dy@W.T"), 0.9, "numpy", 4),
+    "broadcast add 4096^2+4096": (case_broadcast_add, 1.4, "numpy", 1),
+    "transpose copy 4096^2": (case_transpose, 4.0, "numpy", 1),
+    "sum axis 0 4096^2": (lambda: case_sum(0), 1.0, "numpy", 1),
+    "sum axis 1 4096^2": (lambda: case_sum(1), 1.0, "numpy", 1),
+    "1000 small adds (grad)": (case_small_adds, 0.5, "torch", 2),
+    "import (fresh process)": (case_import, 2.0, "torch", 1),
+    "mnist epoch (fit)": (case_epoch, 1.25, "torch", 0.4),
+}
+
+
+def measure(ours: Callable, theirs: Callable, repeats: int) -> tuple[float, float]:
+    """Medians of interleaved timings (one warm-up call each; callables returning a float
+    are taken to report their own duration, e.g. the import timings)."""
+    def timed(fn: Callable) -> float:
+        start = time.perf_counter()
+        result = fn()
+        elapsed = time.perf_counter() - start
+        return result if isinstance(result, float) else elapsed
+    def settled(fn: Callable) -> float:
+        # OpenBLAS (and other pools) keep their worker threads spinning for a while after
+        # a call; a pause lets them sleep so they do not steal a core from the next side.
+        elapsed = timed(fn)
+        time.sleep(SETTLE_SECONDS)
+        return elapsed
+    settled(ours)
+    settled(theirs)
+    mine, ref = [], []
+    for _ in range(repeats):
+        mine.append(settled(ours))
+        ref.append(settled(theirs))
+    return statistics.median(mine), statistics.median(ref)
+
+
+def _format_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.3f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} us"
+
+
+def run(names: list[str], repeats: int, out=sys.stdout) -> list[tuple]:
+    """Run the named cases and print the table; returns its rows."""
+    rows = []
+    header = (f"| {'case':28s} | {'tensorcore':>11s} | {'reference':>17s} | {'ratio':>5s} "
+              f"| {'target':>6s} | {'result':6s} |")
+    print(header, file=out)
+    print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|",
+          file=out)
+    for name in names:
+        builder, target, ref_name, scale = CASES[name]
+        case = builder()
+        if case is None:
+            row = (name, None, None, None, target, "skip")
+            print(f"| {name:28s} | {'-':>11s} | {ref_name + ' missing':>17s} | {'-':>5s} "
+                  f"| {target:6.2f} | skip   |", file=out, flush=True)
+            rows.append(row)
+            continue
+        mine, ref = measure(*case, max(3, int(round(repeats * scale))))
+        ratio = ref / mine
+        verdict = "pass" if ratio >= target else "MISS"
+        rows.append((name, mine, ref, ratio, target, verdict))
+        print(f"| {name:28s} | {_format_time(mine):>11s} | "
+              f"{ref_name + ' ' + _format_time(ref):>17s} | {ratio:5.2f} | {target:6.2f} "
+              f"| {verdict:6s} |", file=out, flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run the benchmarks, print the table; exit status 0."""
+    parser = argparse.ArgumentParser(prog="python -m tensorcore bench",
+                                     description="tensorcore vs NumPy/PyTorch, as ratios "
+                                                 "(reference time / tensorcore time).")
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs per side (median)")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="substrings selecting cases (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    args = parser.parse_args([] if argv is None else argv)
+    if args.list:
+        for name, (_, target, ref_name, _) in CASES.items():
+            print(f"{name}  (target >= {target} vs {ref_name})")
+        return 0
+    _env_for_numpy()
+    names = [n for n in CASES
+             if not args.only or any(part.lower() in n.lower() for part in args.only)]
+    print(f"tensorcore bench: {THREADS} threads, float32, medians of {args.repeat} "
+          "interleaved runs; ratio = reference / tensorcore")
+    run(names, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
