@@ -33,7 +33,7 @@
 enum { TC_GEMM_TILE_BYTES = 2048 };
 
 /* Work below this many flops per parallel chunk is not worth waking a thread for. */
-#define TC_GEMM_MIN_CHUNK_FLOPS 2.0e6
+#define TC_GEMM_MIN_CHUNK_FLOPS 0.5e6
 
 /* Upper bound on the packed B of one NC block (all of K); NC shrinks to respect it. */
 #define TC_GEMM_B_BYTES ((int64_t)8 << 20)
@@ -211,8 +211,17 @@ int tc_gemm_packed(const tc_gemm_kernel *kern, int64_t m, int64_t n, int64_t k, 
 {
     if (kern->mr * kern->nr * kern->esize > TC_GEMM_TILE_BYTES)
         return TC_ERR_UNSUPPORTED;
-    /* Make C unit-stride along M when possible: C^T (n x m) = B^T A^T. */
-    if (rsc != 1 && (csc == 1 || (rsc < 0 ? -rsc : rsc) > (csc < 0 ? -csc : csc))) {
+    /* Make C unit-stride along M when possible: C^T (n x m) = B^T A^T; but not when that
+     * puts a skinny side (e.g. 10 output columns) under the MR-tall micro-panels and pads
+     * the work much more than the untransposed problem would (strided C is merged through
+     * the local tile instead). */
+    const int64_t padded_t = tc_ceil_div(n, kern->mr) * kern->mr * tc_ceil_div(m, kern->nr)
+                             * kern->nr;
+    const int64_t padded_n = tc_ceil_div(m, kern->mr) * kern->mr * tc_ceil_div(n, kern->nr)
+                             * kern->nr;
+    const int skinny = 2 * padded_t > 3 * padded_n;
+    if (rsc != 1 && !skinny &&
+        (csc == 1 || (rsc < 0 ? -rsc : rsc) > (csc < 0 ? -csc : csc))) {
         int64_t t = m; m = n; n = t;
         const void *tp = a; a = b; b = tp;
         const int64_t ra = csb, ca = rsb, rb = csa, cb = rsa;

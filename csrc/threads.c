@@ -10,12 +10,44 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tc_internal.h"
 
 #define TC_MAX_THREADS 256
-#define TC_SPIN_ITERATIONS 4000      /* ~50-100 us of polling before sleeping */
+/* Workers poll for new work this long after finishing a job before they sleep on the
+ * condition variable (TENSORCORE_SPIN_US overrides, 0 disables). Waking a sleeping thread
+ * costs a futex call and, on virtual machines, often a reschedule of an idle vCPU: up to
+ * about a millisecond, which doubled the time of back-to-back 0.5 ms GEMMs. Polling for a
+ * millisecond keeps the pool warm across the short Python gaps between ops. */
+#define TC_DEFAULT_SPIN_US 1000
+
+static _Atomic int64_t tc_spin_ns = -1;   /* read once from the environment */
+
+static int64_t tc_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t tc_spin_limit(void)
+{
+    if (tc_spin_ns < 0) {
+        const char *env = getenv("TENSORCORE_SPIN_US");
+        long us = TC_DEFAULT_SPIN_US;
+        if (env != NULL && *env != '\0') {
+            char *end = NULL;
+            long parsed = strtol(env, &end, 10);
+            if (end != env && parsed >= 0 && parsed <= 1000000) {
+                us = parsed;
+            }
+        }
+        tc_spin_ns = (int64_t)us * 1000;
+    }
+    return tc_spin_ns;
+}
 
 static inline void tc_cpu_relax(void)
 {
@@ -104,12 +136,17 @@ static void *tc_worker_main(void *arg)
     uint64_t seen = tc_worker_start_generation[index];
     pthread_mutex_unlock(&tc_pool.lock);
     for (;;) {
-        /* Spin briefly (cheap wake-up for back-to-back jobs), then sleep. */
-        for (int spin = 0; spin < TC_SPIN_ITERATIONS; spin++) {
+        /* Poll for a while (cheap wake-up for back-to-back jobs), then sleep. */
+        const int64_t limit = tc_spin_limit();
+        const int64_t start = limit > 0 ? tc_now_ns() : 0;
+        for (unsigned spin = 0; limit > 0; spin++) {
             if (atomic_load_explicit(&tc_pool.generation, memory_order_acquire) != seen) {
                 break;
             }
             tc_cpu_relax();
+            if ((spin & 63u) == 63u && tc_now_ns() - start > limit) {
+                break;
+            }
         }
         pthread_mutex_lock(&tc_pool.lock);
         while (atomic_load(&tc_pool.generation) == seen) {
@@ -239,12 +276,17 @@ void tc_parallel_for(int64_t n, int64_t min_chunk, tc_range_fn fn, void *ctx)
     fn(ctx, begin, end);
     tc_in_worker = 0;
 
-    /* spin briefly (chunks usually finish together), then sleep */
-    for (int spin = 0; spin < TC_SPIN_ITERATIONS; spin++) {
+    /* poll (chunks usually finish together), then sleep */
+    const int64_t limit = tc_spin_limit();
+    const int64_t start = limit > 0 ? tc_now_ns() : 0;
+    for (unsigned spin = 0; limit > 0; spin++) {
         if (atomic_load_explicit(&tc_pool.pending, memory_order_acquire) == 0) {
             break;
         }
         tc_cpu_relax();
+        if ((spin & 63u) == 63u && tc_now_ns() - start > limit) {
+            break;
+        }
     }
     pthread_mutex_lock(&tc_pool.lock);
     while (atomic_load(&tc_pool.pending) > 0) {

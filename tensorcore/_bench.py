@@ -1,7 +1,7 @@
 """Quick standalone benchmarks: ``python -m tensorcore bench [--repeat N] [--only NAME ...]``.
 
 Each case times a tensorcore call and its reference (NumPy, or PyTorch when the target is
-against PyTorch) in the same process, interleaved (tc, ref, tc, ref, ...), and prints a
+against PyTorch) in the same process, in alternating blocks (see `measure`), and prints a
 table of medians and the ratio reference / tensorcore against the target. Cases whose
 reference (PyTorch) is not installed are reported as skipped. The pytest-benchmark
 versions live in bench/ and reuse the case builders defined here.
@@ -19,8 +19,8 @@ from typing import Callable
 
 THREADS = 2
 RNG_SEED = 0
-# Pause after each timed call (see measure).
-SETTLE_SECONDS = 0.0005
+# Pause after each timed block (see measure).
+SETTLE_SECONDS = 0.25
 
 
 def _env_for_numpy() -> None:
@@ -211,25 +211,32 @@ CASES: dict[str, tuple[Callable, float, str, float]] = {
 
 
 def measure(ours: Callable, theirs: Callable, repeats: int) -> tuple[float, float]:
-    """Medians of interleaved timings (one warm-up call each; callables returning a float
-    are taken to report their own duration, e.g. the import timings)."""
+    """Medians of per-call timings taken in alternating blocks (ours, then the reference).
+
+    Each block runs one side back to back for about 50 ms (at least one call), then pauses so
+    that thread pools which keep polling after a call (OpenBLAS's, and ours for about a
+    millisecond) go idle before the other side runs; calling the two libraries alternately,
+    call by call, would make each pool's polling threads steal a core from the other.
+    Callables returning a float report their own duration (the import timings).
+    """
     def timed(fn: Callable) -> float:
         start = time.perf_counter()
         result = fn()
         elapsed = time.perf_counter() - start
         return result if isinstance(result, float) else elapsed
-    def settled(fn: Callable) -> float:
-        # OpenBLAS (and other pools) keep their worker threads spinning for a while after
-        # a call; a pause lets them sleep so they do not steal a core from the next side.
-        elapsed = timed(fn)
+
+    def block(fn: Callable, calls: int) -> list[float]:
+        times = [timed(fn) for _ in range(calls)]
         time.sleep(SETTLE_SECONDS)
-        return elapsed
-    settled(ours)
-    settled(theirs)
+        return times
+
+    calls = {id(ours): max(1, min(25, int(0.05 / max(timed(ours), 1e-9)))),
+             id(theirs): max(1, min(25, int(0.05 / max(timed(theirs), 1e-9))))}
+    time.sleep(SETTLE_SECONDS)
     mine, ref = [], []
     for _ in range(repeats):
-        mine.append(settled(ours))
-        ref.append(settled(theirs))
+        mine += block(ours, calls[id(ours)])
+        ref += block(theirs, calls[id(theirs)])
     return statistics.median(mine), statistics.median(ref)
 
 
@@ -286,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in CASES
              if not args.only or any(part.lower() in n.lower() for part in args.only)]
     print(f"tensorcore bench: {THREADS} threads, float32, medians of {args.repeat} "
-          "interleaved runs; ratio = reference / tensorcore")
+          "alternating blocks; ratio = reference / tensorcore")
     run(names, args.repeat)
     return 0
 
