@@ -4,10 +4,11 @@ Operands arrive as (flat base, offset, strides) so transposed or sliced operands
 through their strides (only the packing step reads them). Batch dims are walked with
 ``walk.seek``/``step``; zero batch strides broadcast.
 
-Float path (BLIS-like): for each KC x NC panel of B, pack it into a contiguous buffer; for
-each MC block of rows of A, pack the block (MC x KC, row-major); the macro kernel then updates
-a contiguous MC x NC accumulator block with long unit-stride rows that LLVM vectorises, and
-finally the block is added into the output through its strides. Integer path: simple loops.
+Float path (BLIS-like): for each KC x NC panel of B, pack it once into a contiguous buffer;
+for each MC block of the call's rows of A, pack the block (MC x KC, row-major); the macro
+kernel then updates that block's contiguous MC x NC accumulators with long unit-stride rows
+that LLVM vectorises; finally the accumulators are written to the output through its
+strides. Integer path: simple loops.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import numpy as np
 from ._jit import jit, prange
 from .walk import seek
 
-MC = 64
-KC = 256
+MC = 128
+KC = 512
 NC = 256
 
 
@@ -84,28 +85,33 @@ def _macro(apack, bpack, acc, mc, kc, nc):
 
 @jit
 def _gemm_rows(a, pa, sam, sak, b, pb, sbk, sbn, o, po, som, son, m0, m1, k, n, zero):
-    """out[m0:m1, :] = A[m0:m1, :] @ B for one matrix of the batch."""
+    """out[m0:m1, :] = A[m0:m1, :] @ B for one matrix of the batch.
+
+    Each KC x NC panel of B is packed once per call and reused by every MC row block of
+    the call's rows (their accumulators, rows x NC, stay resident between K blocks).
+    """
+    rows = m1 - m0
     apack = np.empty(MC * KC, a.dtype)
     bpack = np.empty(KC * NC, a.dtype)
-    acc = np.empty(MC * NC, a.dtype)
+    acc = np.empty(rows * NC, a.dtype)
+    uso = np.uint64(son)
     for n0 in range(0, n, NC):
         nc = min(NC, n - n0)
-        for mb in range(m0, m1, MC):
-            mc = min(MC, m1 - mb)
-            for x in range(mc * nc):
-                acc[x] = zero
-            for k0 in range(0, k, KC):
-                kc = min(KC, k - k0)
-                # B panel re-packed per row block: keeps the buffers per call small
-                _pack_b(b, pb, sbk, sbn, k0, kc, n0, nc, bpack)
+        for x in range(rows * nc):
+            acc[x] = zero
+        for k0 in range(0, k, KC):
+            kc = min(KC, k - k0)
+            _pack_b(b, pb, sbk, sbn, k0, kc, n0, nc, bpack)
+            for mb in range(m0, m1, MC):
+                mc = min(MC, m1 - mb)
                 _pack_a(a, pa, sam, sak, mb, mc, k0, kc, apack)
-                _macro(apack, bpack, acc, mc, kc, nc)
-            uso = np.uint64(son)
-            for i in range(mc):
-                row = np.uint64(po) + np.uint64(mb + i) * np.uint64(som) + np.uint64(n0) * uso
-                src = acc[i * nc:(i + 1) * nc]
-                for j in range(nc):
-                    o[row + np.uint64(j) * uso] = src[j]
+                base = (mb - m0) * nc
+                _macro(apack, bpack, acc[base:base + mc * nc], mc, kc, nc)
+        for i in range(rows):
+            row = np.uint64(po) + np.uint64(m0 + i) * np.uint64(som) + np.uint64(n0) * uso
+            src = acc[i * nc:(i + 1) * nc]
+            for j in range(nc):
+                o[row + np.uint64(j) * uso] = src[j]
 
 
 @jit
