@@ -13,6 +13,8 @@ os.chdir(HERE)  # source paths below are relative to the project root
 sys.path.insert(0, os.path.join(HERE, "csrc"))
 from ffi_build import compile_args  # noqa: E402  (same flags as tensorcore._C)
 
+# The plain C library lands in tensorcore/lib (in place for editable installs too).
+os.makedirs(os.path.join(HERE, "tensorcore", "lib"), exist_ok=True)
 # The public header ships inside the package (tensorcore.get_include()).
 os.makedirs(os.path.join(HERE, "tensorcore", "include"), exist_ok=True)
 shutil.copy2(os.path.join(HERE, "csrc", "tensorcore.h"),
@@ -23,9 +25,11 @@ class BuildExt(build_ext):
     """build_ext that names the plain C library libtensorcore.so (no Python ABI tag)."""
 
     def get_ext_filename(self, fullname):
+        filename = super().get_ext_filename(fullname)
         if fullname.split(".")[-1] == "libtensorcore":   # called with full and short names
-            return "libtensorcore" + (".dylib" if sys.platform == "darwin" else ".so")
-        return super().get_ext_filename(fullname)
+            plain = "libtensorcore" + (".dylib" if sys.platform == "darwin" else ".so")
+            return os.path.join(os.path.dirname(filename), plain)
+        return filename
 
 
 cflags, ldflags, macros = compile_args()
