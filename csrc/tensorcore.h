@@ -121,6 +121,11 @@ int tc_softmax(int dtype, int ndim, const int64_t *shape, int axis, int log,
 /* Sequentially out[index[i] * out_stride] += src[i * src_stride] for i < n; index
  * values must lie in [0, out_size) (checked: TC_ERR_INVALID otherwise, before any
  * write). dtype: float32/64, int32/64. */
+/* Row gather: dst[i, :] = src[index[i], :] for n rows of row_bytes bytes (src rows are
+ * src_row_stride bytes apart; dst is contiguous). Indices are checked against [0, nrows)
+ * before anything is written. */
+int tc_take_rows(int64_t nrows, int64_t row_bytes, const void *src, int64_t src_row_stride,
+                 int64_t n, const int64_t *index, void *dst);
 int tc_scatter_add(int dtype, int64_t out_size, void *out, int64_t out_stride,
                    int64_t n, const int64_t *index, int64_t index_stride,
                    const void *src, int64_t src_stride);

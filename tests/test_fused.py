@@ -293,3 +293,18 @@ def test_training_fused_matches_composite(request):
         np.testing.assert_allclose(fused_hist[key], plain_hist[key], rtol=1e-4, atol=1e-5)
     for got, want in zip(fused_w, plain_w):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_take_rows_matches_numpy_indexing():
+    from tensorcore.backend import c_backend
+    rng = np.random.default_rng(3)
+    for dtype, shape in ((np.float32, (50, 7)), (np.uint8, (40, 28, 28)), (np.float64, (9,)),
+                         (np.int64, (3000, 12))):
+        src = (rng.random(shape) * 100).astype(dtype)
+        index = rng.integers(0, shape[0], size=257).astype(np.int64)
+        out = np.empty((index.size,) + shape[1:], dtype)
+        c_backend.take_rows(src, index, out)
+        np.testing.assert_array_equal(out, src[index])
+    with pytest.raises(RuntimeError, match="out of range"):
+        c_backend.take_rows(src, np.array([0, 3000], np.int64),
+                            np.empty((2, 12), np.int64))

@@ -168,6 +168,21 @@ def scatter_add(out: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
         _fail("scatter_add", status)
 
 
+def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
+    """out[i] = src[index[i]] along the first axis (optional interface function).
+
+    src is C-contiguous with ndim >= 1, index a 1-D int64 array, out C-contiguous with shape
+    (len(index),) + src.shape[1:] and src's dtype (any dtype: rows are copied as bytes).
+    """
+    row_bytes = src.itemsize
+    for size in src.shape[1:]:
+        row_bytes *= size
+    status = lib.tc_take_rows(src.shape[0], row_bytes, _ptr(src), row_bytes, index.size,
+                              _cast("int64_t *", _ptr(index)), _ptr(out))
+    if status:
+        _fail("take_rows", status)
+
+
 # ---- matrix --------------------------------------------------------------------------
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
