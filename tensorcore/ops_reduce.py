@@ -4,6 +4,7 @@ argmax, argmin, logsumexp."""
 from __future__ import annotations
 
 import builtins
+import math
 
 from typing import Any
 
@@ -44,6 +45,18 @@ def _finish(out: np.ndarray, shape: tuple, axes: tuple, keepdims: bool) -> np.nd
     return out if keepdims else out.reshape(_drop_shape(shape, axes))
 
 
+def _float_reduce(op: str, tx: Tensor, axes: tuple, keepdims: bool, ddof: int = 0) -> Tensor:
+    """Run a float-only reduction (integers are reduced in float64, as NumPy does)."""
+    data = tx.data if tx.dtype.kind == "f" else cast(tx.data, dtypes.float64)
+    out = _reduce_kernel(op, data, axes, data.dtype, ddof)
+    return Tensor._wrap(_finish(out, tx.shape, axes, keepdims))
+
+
+def _count(shape: tuple, axes: tuple) -> int:
+    """Number of elements reduced into each output element."""
+    return math.prod(shape[a] for a in axes)
+
+
 def _grad_to_input(g: Tensor, shape: tuple, axes: tuple, keepdims: bool) -> Tensor:
     """The output gradient reshaped to keepdims form, ready to broadcast over the input."""
     return g if keepdims else g.reshape(_keep_shape(shape, axes))
@@ -67,14 +80,10 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean over the given axes (integers give float64)."""
     tx = _input(x, "mean")
     axes = normalize_axes("mean", axis, tx.ndim)
-    data = tx.data if tx.dtype.kind == "f" else cast(tx.data, dtypes.float64)
-    out = _reduce_kernel("mean", data, axes, data.dtype)
-    result = Tensor._wrap(_finish(out, tx.shape, axes, keepdims))
+    result = _float_reduce("mean", tx, axes, keepdims)
     if needs_grad(tx):
         shape = tx.shape
-        count = 1
-        for a in axes:
-            count *= shape[a]
+        count = _count(shape, axes)
 
         def rule(g, _o):
             return (broadcast_to(_grad_to_input(g, shape, axes, keepdims) / builtins.max(count, 1),
@@ -123,14 +132,10 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)) or ddof < 0:
         raise ValueError(f"var: ddof must be a non-negative int, received {ddof!r}")
     axes = normalize_axes("var", axis, tx.ndim)
-    data = tx.data if tx.dtype.kind == "f" else cast(tx.data, dtypes.float64)
-    out = _reduce_kernel("var", data, axes, data.dtype, int(ddof))
-    result = Tensor._wrap(_finish(out, tx.shape, axes, keepdims))
+    result = _float_reduce("var", tx, axes, keepdims, int(ddof))
     if needs_grad(tx):
         shape = tx.shape
-        count = 1
-        for a in axes:
-            count *= shape[a]
+        count = _count(shape, axes)
 
         def rule(g, _o):
             centered = tx - mean(tx, axis=axes, keepdims=True)
@@ -144,9 +149,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over the given axes, computed stably."""
     tx = _input(x, "logsumexp")
     axes = normalize_axes("logsumexp", axis, tx.ndim)
-    data = tx.data if tx.dtype.kind == "f" else cast(tx.data, dtypes.float64)
-    out = _reduce_kernel("logsumexp", data, axes, data.dtype)
-    result = Tensor._wrap(_finish(out, tx.shape, axes, keepdims))
+    result = _float_reduce("logsumexp", tx, axes, keepdims)
     if needs_grad(tx):
         shape = tx.shape
 
