@@ -47,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None, help="worker threads for kernels")
     parser.add_argument("--plot", metavar="PATH", default=None,
                         help="save loss/accuracy curves as a PNG (needs matplotlib)")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="seed for weight initialization and shuffling")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for weight initialization and shuffling (default 0, so "
+                             "runs are reproducible; -1 draws a fresh seed)")
     parser.add_argument("--limit", type=int, default=None,
                         help="use only the first N training and test images")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
@@ -133,7 +134,7 @@ def train(argv: list[str]) -> int:
         tc.set_backend(args.backend)
     if args.threads is not None:
         tc.set_num_threads(args.threads)
-    if args.seed is not None:
+    if args.seed is not None and args.seed >= 0:
         tc.random.seed(args.seed)
 
     (train_images, train_labels), (test_images, test_labels) = prepare_mnist(limit)
