@@ -280,7 +280,7 @@ class Tensor:
             raise ValueError(f"{name}: the tensor is read-only (a broadcast view)")
         if isinstance(value, Tensor):
             src = value.data
-        elif isinstance(value, np.ndarray):
+        elif isinstance(value, np.ndarray) and value.dtype in dtypes.SUPPORTED:
             src = value
         elif is_scalar(value):
             src = scalar_array(value, self.dtype, name)

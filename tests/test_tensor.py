@@ -172,3 +172,12 @@ def test_setitem_scalar_position(backend):
     m[1, 0] = 7
     m[..., 1] = tc.tensor([1, 2])
     assert t.tolist() == [0, 5, 0] and m.tolist() == [[0, 1], [7, 2]]
+
+
+def test_assign_accepts_foreign_numpy_dtypes(backend):
+    t = tc.zeros(3)
+    t.assign(np.array([1, 2, 3], np.uint8))
+    t.assign_add(np.array([1, 1, 1], np.int16))
+    assert t.tolist() == [2, 3, 4] and t.dtype == tc.float32
+    with pytest.raises(TypeError, match="dtype"):
+        t.assign(np.array([1j, 2j, 3j]))
