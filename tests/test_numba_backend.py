@@ -431,6 +431,38 @@ def test_matmul_blocked_sizes(dtype):
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["plain", "transposed", "reversed", "batched"])
+def test_matmul_small_blocks_cover_every_edge(dtype, layout, monkeypatch):
+    """Tiny MC/KC/NC: many K slices (accumulating path), partial tiles on both edges,
+    strided/negative-stride outputs, transposed operands and broadcast batches."""
+    from tensorcore.kernels import gemm as _gemm
+
+    mr, nr = _gemm.blocking(dtype)[:2]
+    monkeypatch.setattr(_gemm, "blocking", lambda dt: (mr, nr, 2 * mr, 5, 2 * nr))
+    rng = np.random.default_rng(11)
+    m, k, n = 3 * mr + 1, 23, 2 * nr + 3
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    out = np.empty((m, n), dtype)
+    if layout == "transposed":
+        a = np.ascontiguousarray(a.T).T
+        b = np.ascontiguousarray(b.T).T
+        out = np.empty((n, m), dtype).T
+    elif layout == "reversed":
+        a = a[::-1, ::-1]
+        b = b[::-1]
+        out = np.empty((m, 2 * n), dtype)[::-1, ::-2]
+    elif layout == "batched":
+        a = np.broadcast_to(a, (2, 3, m, k))  # the backend takes full-rank operands
+        b = np.broadcast_to(rng.standard_normal((2, 1, k, n)).astype(dtype), (2, 3, k, n))
+        out = np.empty((2, 3, m, n), dtype)
+    out[...] = np.nan  # every element must be written, none read before written
+    nb.matmul(a, b, out)
+    expected = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.int64])
 def test_scatter_add(dtype):
     out = np.zeros(5, dtype=dtype)

@@ -270,17 +270,27 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
     so = _element_strides(out, range(out.ndim))
     bshape, bstrides = coalesce(out.shape[:nbatch], [sa[:nbatch], sb[:nbatch], so[:nbatch]])
     mats = np.array([m, k, n, sa[-2], sa[-1], sb[-2], sb[-1], so[-2], so[-1]], dtype=np.int64)
-    blocks = (m + _gemm.MC - 1) // _gemm.MC
-    total = blocks * (out.size // (m * n))
-    is_float = a.dtype.kind == "f"
+    nmats = out.size // (m * n)
     zero = a.dtype.type(0)
     args = (ba, bb, bo, np.array([offset_a, offset_b, offset_o], dtype=np.int64),
             np.array(bstrides, dtype=np.int64), np.array(bshape, dtype=np.int64), mats)
-    chunks = min(_chunks(total * k * n * _gemm.MC, PARALLEL_MIN_FLOPS), total)
+    if a.dtype.kind == "f":
+        _mr, _nr, mc, kc, nc = _gemm.blocking(a.dtype)
+        total = nmats * ((m + mc - 1) // mc) * ((n + nc - 1) // nc)
+        blk = np.array([mc, kc, nc], dtype=np.int64)
+        chunks = min(_chunks(nmats * m * n * max(k, 1), PARALLEL_MIN_FLOPS), total)
+        if chunks <= 1:
+            _gemm.run(_gemm.matmul_range, args + (blk, 0, total, zero))
+        else:
+            _gemm.run(_gemm.matmul_parallel, args + (blk, total, chunks, zero))
+        return
+    rows = 128
+    total = nmats * ((m + rows - 1) // rows)
+    chunks = min(_chunks(nmats * m * n * max(k, 1), PARALLEL_MIN_FLOPS), total)
     if chunks <= 1:
-        _gemm.matmul_range(*args, 0, total, is_float, zero)
+        _gemm.int_matmul_range(*args, rows, 0, total, zero)
     else:
-        _gemm.matmul_parallel(*args, total, chunks, is_float, zero)
+        _gemm.int_matmul_parallel(*args, rows, total, chunks, zero)
 
 
 # ---------------------------------------------------------------- runtime
@@ -307,6 +317,7 @@ def info() -> dict:
         "threading_layer": _jit.threading_layer(),
         "threads": _threads,
         "cache_dir": _jit.cache_dir(),
-        "gemm_kernel": "numba packed %dx%dx%d blocks" % (_gemm.MC, _gemm.KC, _gemm.NC),
+        "gemm_kernel": "numba packed, %s micro-kernel %dx%d f32, blocks MC=%d KC=%d NC=%d"
+                       % ((_gemm.ISA,) + _gemm.blocking(np.float32)),
         "compiled": True,
     }

@@ -101,11 +101,16 @@ def threading_layer() -> str:
         return _THREADING_LAYER
 
 
-def jit(fn: Optional[Callable[..., Any]] = None, *, parallel: bool = False) -> Any:
-    """Decorate a kernel: lazy ``@njit`` with the disk cache when available, NumPy error model."""
+def jit(fn: Optional[Callable[..., Any]] = None, *, parallel: bool = False,
+        fastmath: Any = False) -> Any:
+    """Decorate a kernel: lazy ``@njit`` with the disk cache when available, NumPy error model.
+
+    ``fastmath`` is passed to Numba (for example ``{"contract"}`` to allow fused multiply-add).
+    """
 
     def compile_lazily(func: Callable[..., Any]) -> Any:
-        options = {"nogil": True, "error_model": "numpy", "parallel": parallel}
+        options = {"nogil": True, "error_model": "numpy", "parallel": parallel,
+                   "fastmath": fastmath}
         if _CACHE_DIR is not None:
             try:
                 return numba.njit(cache=True, **options)(func)

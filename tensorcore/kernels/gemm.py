@@ -1,117 +1,285 @@
-"""Batched strided matrix multiply.
+"""Batched strided matrix multiply for the Numba backend.
 
 Operands arrive as (flat base, offset, strides) so transposed or sliced operands are read
 through their strides (only the packing step reads them). Batch dims are walked with
-``walk.seek``/``step``; zero batch strides broadcast.
+``walk.seek``; zero batch strides broadcast.
 
-Float path (BLIS-like): for each KC x NC panel of B, pack it once into a contiguous buffer;
-for each MC block of the call's rows of A, pack the block (MC x KC, row-major); the macro
-kernel then updates that block's contiguous MC x NC accumulators with long unit-stride rows
-that LLVM vectorises; finally the accumulators are written to the output through its
-strides. Integer path: simple loops.
+Float path (BLIS-like, Goto's loop order). A work item is one MC x NC block of one matrix of
+the batch. For each KC slice of K: pack B[KC, NC] into NR-wide column panels and each
+MC-row block of A into MR-tall row panels (both zero-padded to whole panels), then run the
+register-tiled micro-kernel on every MR x NR tile: B's micro-panel (KC x NR) stays in L1
+while the A panels stream from L2.
+
+The micro-kernel keeps its MR x NR accumulators in local variables. Numba has no vector
+types, so the kernel is generated as straight-line scalar code (one statement per
+accumulator) and compiled with LLVM's SLP vectorizer switched on (Numba leaves it off by
+default; ``run`` enables it while these kernels compile) and with ``contract`` fast-math so
+the multiply-adds fuse; LLVM then packs each row of NR accumulators into vector registers.
+The tile is chosen from the CPU's vector width (see ``_TILES``). Full tiles with unit column
+stride update the output in place (the first KC slice writes without reading it); edge tiles
+and strided outputs go through a small tile buffer.
+
+Integer path: simple loops (wrapping arithmetic), no packing.
 """
 
 from __future__ import annotations
 
+import threading
+
+import numba
 import numpy as np
+from numba.core import types
+from numba.extending import overload
 
 from ._jit import jit, prange
 from .walk import seek
 
-MC = 128
-KC = 512
+# (MR, NR) per vector ISA and float width: MR x NR/lanes vector accumulators (16 for AVX-512,
+# 12 for AVX2, 8 for SSE) leave registers for the B row and the broadcast A value.
+_TILES = {
+    "avx512": {32: (8, 32), 64: (8, 16)},
+    "avx2": {32: (6, 16), 64: (6, 8)},
+    "sse": {32: (4, 8), 64: (4, 4)},
+}
+
+
+def _vector_isa() -> str:
+    """The widest vector ISA Numba compiles for here: 'avx512', 'avx2' or 'sse'."""
+    if numba.config.CPU_NAME not in (None, "", "host"):
+        return "sse"  # a portable target (NUMBA_CPU_NAME=generic, ...): assume the least
+    try:
+        from llvmlite import binding as llvm
+
+        features = llvm.get_host_cpu_features()
+    except Exception:  # no feature query on this platform
+        return "sse"
+    if features.get("avx512f"):
+        return "avx512"
+    if features.get("avx2") and features.get("fma"):
+        return "avx2"
+    return "sse"
+
+
+ISA = _vector_isa()
+# Measured on a 2-core Zen 4 (1 MiB L2): with MC 256 rows of A (256 KiB packed) stay in L2
+# and B's 256 x 32 micro-panel (32 KiB) in L1; a smaller MC repacks B more often.
+MC_ROWS = 256
+KC = 256
 NC = 256
 
 
-@jit
-def _pack_b(b, pb, sbk, sbn, k0, kc, n0, nc, buf):
-    """buf[p*nc + j] = B[k0 + p, n0 + j] for p < kc, j < nc."""
-    usk = np.uint64(sbk)
-    usn = np.uint64(sbn)
-    for p in range(kc):
-        row = np.uint64(pb) + np.uint64(k0 + p) * usk + np.uint64(n0) * usn
-        dst = buf[p * nc:(p + 1) * nc]
-        if sbn == 1:
-            for j in range(nc):
-                dst[j] = b[row + np.uint64(j)]
-        else:
-            for j in range(nc):
-                dst[j] = b[row + np.uint64(j) * usn]
+def blocking(dtype: np.dtype) -> tuple:
+    """Return (MR, NR, MC, KC, NC) for a float dtype on this CPU."""
+    mr, nr = _TILES[ISA][np.dtype(dtype).itemsize * 8]
+    return mr, nr, mr * (MC_ROWS // mr), KC, NC
+
+
+def _micro_source(name: str, mr: int, nr: int) -> str:
+    """Source of a micro-kernel for an mr x nr tile (see the module docstring)."""
+    acc = [[f"c{r}_{j}" for j in range(nr)] for r in range(mr)]
+    cidx = [[f"c[co + np.uint64({r}) * ldc + np.uint64({j})]" for j in range(nr)]
+            for r in range(mr)]
+    lines = [
+        f"def {name}(ap, ao, bp, bo, kc, c, co, ldc, first, zero):",
+        f'    """c[co + r*ldc + j] (=, or += unless first) sum_p ap[ao + p*{mr} + r] * '
+        f'bp[bo + p*{nr} + j]."""',
+        "    if first:",
+    ]
+    lines += ["        " + "; ".join(f"{v} = zero" for v in row) for row in acc]
+    lines.append("    else:")
+    lines += ["        " + "; ".join(f"{v} = {x}" for v, x in zip(row, xs))
+              for row, xs in zip(acc, cidx)]
+    lines.append("    for _ in range(kc):")
+    lines.append("        " + "; ".join(f"b{j} = bp[bo + np.uint64({j})]" for j in range(nr)))
+    for r in range(mr):
+        lines.append(f"        a = ap[ao + np.uint64({r})]")
+        lines.append("        " + "; ".join(f"{acc[r][j]} += a * b{j}" for j in range(nr)))
+    lines.append(f"        ao += np.uint64({mr})")
+    lines.append(f"        bo += np.uint64({nr})")
+    lines += ["    " + "; ".join(f"{x} = {v}" for v, x in zip(row, xs))
+              for row, xs in zip(acc, cidx)]
+    return "\n".join(lines) + "\n"
+
+
+def _make_micro(mr: int, nr: int):
+    """Compile-ready dispatcher of the mr x nr micro-kernel."""
+    name = f"_micro_{mr}x{nr}"
+    namespace = {"np": np, "__name__": __name__}
+    # Compiled with this file's name so Numba's disk cache can locate it (keyed by this file).
+    exec(compile(_micro_source(name, mr, nr), __file__, "exec"), namespace)
+    return jit(namespace[name], fastmath={"contract"})
+
+
+_MICRO = {bits: _make_micro(*_TILES[ISA][bits]) for bits in (32, 64)}
+
+
+def _micro(ap, ao, bp, bo, kc, c, co, ldc, first, zero):  # pragma: no cover - typing stub
+    """Call the micro-kernel of ``ap``'s dtype (resolved at compile time)."""
+    raise NotImplementedError("only callable from jitted code")
+
+
+@overload(_micro)
+def _micro_for_dtype(ap, ao, bp, bo, kc, c, co, ldc, first, zero):
+    """Pick the micro-kernel compiled for the operands' float width."""
+    if not isinstance(ap.dtype, types.Float):
+        return None
+    kernel = _MICRO[ap.dtype.bitwidth]
+
+    def call(ap, ao, bp, bo, kc, c, co, ldc, first, zero):
+        kernel(ap, ao, bp, bo, kc, c, co, ldc, first, zero)
+
+    return call
 
 
 @jit
-def _pack_a(a, pa, sam, sak, m0, mc, k0, kc, buf):
-    """buf[i*kc + p] = A[m0 + i, k0 + p] for i < mc, p < kc."""
+def _pack_a(a, pa, sam, sak, m0, mc, k0, kc, buf, mr):
+    """A[m0:m0+mc, k0:k0+kc] into mr-tall panels: buf[(i//mr)*kc*mr + p*mr + i%mr].
+
+    Rows past ``mc`` in the last panel are zero.
+    """
     usm = np.uint64(sam)
     usk = np.uint64(sak)
-    for i in range(mc):
-        row = np.uint64(pa) + np.uint64(m0 + i) * usm + np.uint64(k0) * usk
-        dst = buf[i * kc:(i + 1) * kc]
-        for p in range(kc):
-            dst[p] = a[row + np.uint64(p) * usk]
+    zero = a.dtype.type(0)
+    for ip in range((mc + mr - 1) // mr):
+        base = ip * kc * mr
+        for r in range(mr):
+            i = ip * mr + r
+            if i < mc:
+                src = np.uint64(pa) + np.uint64(m0 + i) * usm + np.uint64(k0) * usk
+                for p in range(kc):
+                    buf[base + p * mr + r] = a[src + np.uint64(p) * usk]
+            else:
+                for p in range(kc):
+                    buf[base + p * mr + r] = zero
 
 
 @jit
-def _macro(apack, bpack, acc, mc, kc, nc):
-    """acc[i*nc + j] += sum_p apack[i*kc + p] * bpack[p*nc + j] (rows of 4 share B loads)."""
-    i = 0
-    while i + 4 <= mc:
-        r0 = acc[i * nc:(i + 1) * nc]
-        r1 = acc[(i + 1) * nc:(i + 2) * nc]
-        r2 = acc[(i + 2) * nc:(i + 3) * nc]
-        r3 = acc[(i + 3) * nc:(i + 4) * nc]
-        for p in range(kc):
-            a0 = apack[i * kc + p]
-            a1 = apack[(i + 1) * kc + p]
-            a2 = apack[(i + 2) * kc + p]
-            a3 = apack[(i + 3) * kc + p]
-            brow = bpack[p * nc:(p + 1) * nc]
-            for j in range(nc):
-                bv = brow[j]
-                r0[j] += a0 * bv
-                r1[j] += a1 * bv
-                r2[j] += a2 * bv
-                r3[j] += a3 * bv
-        i += 4
-    while i < mc:
-        r0 = acc[i * nc:(i + 1) * nc]
-        for p in range(kc):
-            a0 = apack[i * kc + p]
-            brow = bpack[p * nc:(p + 1) * nc]
-            for j in range(nc):
-                r0[j] += a0 * brow[j]
-        i += 1
+def _pack_b(b, pb, sbk, sbn, k0, kc, n0, nc, buf, nr):
+    """B[k0:k0+kc, n0:n0+nc] into nr-wide panels: buf[(j//nr)*kc*nr + p*nr + j%nr].
 
-
-@jit
-def _gemm_rows(a, pa, sam, sak, b, pb, sbk, sbn, o, po, som, son, m0, m1, k, n, zero):
-    """out[m0:m1, :] = A[m0:m1, :] @ B for one matrix of the batch.
-
-    Each KC x NC panel of B is packed once per call and reused by every MC row block of
-    the call's rows (their accumulators, rows x NC, stay resident between K blocks).
+    Columns past ``nc`` in the last panel are zero.
     """
-    rows = m1 - m0
-    apack = np.empty(MC * KC, a.dtype)
-    bpack = np.empty(KC * NC, a.dtype)
-    acc = np.empty(rows * NC, a.dtype)
+    usk = np.uint64(sbk)
+    usn = np.uint64(sbn)
+    zero = b.dtype.type(0)
+    for jp in range((nc + nr - 1) // nr):
+        j0 = jp * nr
+        width = min(nr, nc - j0)
+        base = jp * kc * nr
+        for p in range(kc):
+            src = np.uint64(pb) + np.uint64(k0 + p) * usk + np.uint64(n0 + j0) * usn
+            dst = base + p * nr
+            if sbn == 1:
+                for j in range(width):
+                    buf[dst + j] = b[src + np.uint64(j)]
+            else:
+                for j in range(width):
+                    buf[dst + j] = b[src + np.uint64(j) * usn]
+            for j in range(width, nr):
+                buf[dst + j] = zero
+
+
+def _tile_of(zero):  # pragma: no cover - typing stub
+    raise NotImplementedError("only callable from jitted code")
+
+
+@overload(_tile_of)
+def _tile_of_dtype(zero):
+    """Constant (MR, NR) for a float scalar type."""
+    if not isinstance(zero, types.Float):
+        return None
+    mr, nr = _TILES[ISA][zero.bitwidth]
+
+    def sizes(zero):
+        return mr, nr
+
+    return sizes
+
+
+@jit
+def _gemm_block(a, pa, sam, sak, b, pb, sbk, sbn, o, po, som, son,
+                m0, m1, n0, n1, k, mc_max, kc_max, apack, bpack, tile, zero):
+    """out[m0:m1, n0:n1] = A[m0:m1, :] @ B[:, n0:n1] for one matrix of the batch."""
+    mr, nr = _tile_of(zero)
+    nc = n1 - n0
     uso = np.uint64(son)
-    for n0 in range(0, n, NC):
-        nc = min(NC, n - n0)
-        for x in range(rows * nc):
-            acc[x] = zero
-        for k0 in range(0, k, KC):
-            kc = min(KC, k - k0)
-            _pack_b(b, pb, sbk, sbn, k0, kc, n0, nc, bpack)
-            for mb in range(m0, m1, MC):
-                mc = min(MC, m1 - mb)
-                _pack_a(a, pa, sam, sak, mb, mc, k0, kc, apack)
-                base = (mb - m0) * nc
-                _macro(apack, bpack, acc[base:base + mc * nc], mc, kc, nc)
-        for i in range(rows):
-            row = np.uint64(po) + np.uint64(m0 + i) * np.uint64(som) + np.uint64(n0) * uso
-            src = acc[i * nc:(i + 1) * nc]
-            for j in range(nc):
-                o[row + np.uint64(j) * uso] = src[j]
+    if k == 0:
+        for i in range(m0, m1):
+            row = np.uint64(po + i * som)
+            for j in range(n0, n1):
+                o[row + np.uint64(j) * uso] = zero
+        return
+    npanels = (nc + nr - 1) // nr
+    for k0 in range(0, k, kc_max):
+        kc = min(kc_max, k - k0)
+        first = k0 == 0
+        _pack_b(b, pb, sbk, sbn, k0, kc, n0, nc, bpack, nr)
+        for mb in range(m0, m1, mc_max):
+            mc = min(mc_max, m1 - mb)
+            _pack_a(a, pa, sam, sak, mb, mc, k0, kc, apack, mr)
+            mpanels = (mc + mr - 1) // mr
+            for jp in range(npanels):
+                j0 = n0 + jp * nr
+                w = min(nr, n1 - j0)
+                bo = np.uint64(jp * kc * nr)
+                for ip in range(mpanels):
+                    i0 = mb + ip * mr
+                    h = min(mr, mb + mc - i0)
+                    ao = np.uint64(ip * kc * mr)
+                    if h == mr and w == nr and son == 1:
+                        _micro(apack, ao, bpack, bo, kc, o, np.uint64(po + i0 * som + j0),
+                               np.uint64(som), first, zero)
+                    else:  # edge tile or strided output: through the tile buffer
+                        _micro(apack, ao, bpack, bo, kc, tile, np.uint64(0), np.uint64(nr),
+                               True, zero)
+                        for r in range(h):
+                            row = np.uint64(po + (i0 + r) * som) + np.uint64(j0) * uso
+                            for j in range(w):
+                                dst = row + np.uint64(j) * uso
+                                if first:
+                                    o[dst] = tile[r * nr + j]
+                                else:
+                                    o[dst] += tile[r * nr + j]
+
+
+@jit
+def matmul_range(a, b, o, offsets, bstrides, bshape, mats, blk, start, stop, zero):
+    """Float work items [start, stop); item w = (batch, column block, row block), row fastest.
+
+    ``mats`` = (m, k, n, A strides, B strides, out strides); ``blk`` = (MC, KC, NC).
+    """
+    m = mats[0]
+    k = mats[1]
+    n = mats[2]
+    mc_max = blk[0]
+    kc_max = blk[1]
+    nc_max = blk[2]
+    mr, nr = _tile_of(zero)
+    mblocks = (m + mc_max - 1) // mc_max
+    nblocks = (n + nc_max - 1) // nc_max
+    apack = np.empty(mc_max * kc_max, o.dtype)
+    bpack = np.empty(kc_max * ((nc_max + nr - 1) // nr) * nr, o.dtype)
+    tile = np.empty(mr * nr, o.dtype)
+    idx = np.empty(bshape.size, np.int64)
+    pos = np.empty(3, np.int64)
+    for w in range(start, stop):
+        batch = w // (mblocks * nblocks)
+        rest = w - batch * mblocks * nblocks
+        nb = rest // mblocks
+        mb = rest - nb * mblocks
+        seek(bshape, bstrides, offsets, batch, idx, pos)
+        _gemm_block(a, pos[0], mats[3], mats[4], b, pos[1], mats[5], mats[6],
+                    o, pos[2], mats[7], mats[8],
+                    mb * mc_max, min((mb + 1) * mc_max, m), nb * nc_max,
+                    min((nb + 1) * nc_max, n), k, mc_max, kc_max, apack, bpack, tile, zero)
+
+
+@jit(parallel=True)
+def matmul_parallel(a, b, o, offsets, bstrides, bshape, mats, blk, total, chunks, zero):
+    """matmul_range over all float work items in ``chunks`` parallel pieces."""
+    for c in prange(chunks):
+        matmul_range(a, b, o, offsets, bstrides, bshape, mats, blk,
+                     total * c // chunks, total * (c + 1) // chunks, zero)
 
 
 @jit
@@ -131,34 +299,51 @@ def _int_rows(a, pa, sam, sak, b, pb, sbk, sbn, o, po, som, son, m0, m1, k, n, z
 
 
 @jit
-def matmul_range(a, b, o, offsets, bstrides, bshape, mats, start, stop, is_float, zero):
-    """Compute work items [start, stop): item w = (batch w // row_blocks, row block)."""
+def int_matmul_range(a, b, o, offsets, bstrides, bshape, mats, rows, start, stop, zero):
+    """Integer work items [start, stop): item w = (batch, block of ``rows`` rows)."""
     m = mats[0]
-    k = mats[1]
-    n = mats[2]
-    blocks = (m + MC - 1) // MC
+    blocks = (m + rows - 1) // rows
     idx = np.empty(bshape.size, np.int64)
     pos = np.empty(3, np.int64)
-    w = start
-    while w < stop:
+    for w in range(start, stop):
         batch = w // blocks
-        seek(bshape, bstrides, offsets, batch, idx, pos)
         blk = w - batch * blocks
-        last = min(stop - batch * blocks, blocks)
-        m0 = blk * MC
-        m1 = min(last * MC, m)
-        if is_float:
-            _gemm_rows(a, pos[0], mats[3], mats[4], b, pos[1], mats[5], mats[6],
-                       o, pos[2], mats[7], mats[8], m0, m1, k, n, zero)
-        else:
-            _int_rows(a, pos[0], mats[3], mats[4], b, pos[1], mats[5], mats[6],
-                      o, pos[2], mats[7], mats[8], m0, m1, k, n, zero)
-        w = batch * blocks + last
+        seek(bshape, bstrides, offsets, batch, idx, pos)
+        _int_rows(a, pos[0], mats[3], mats[4], b, pos[1], mats[5], mats[6],
+                  o, pos[2], mats[7], mats[8], blk * rows, min((blk + 1) * rows, m),
+                  mats[1], mats[2], zero)
 
 
 @jit(parallel=True)
-def matmul_parallel(a, b, o, offsets, bstrides, bshape, mats, total, chunks, is_float, zero):
-    """matmul_range over all work items in ``chunks`` parallel pieces."""
+def int_matmul_parallel(a, b, o, offsets, bstrides, bshape, mats, rows, total, chunks, zero):
+    """int_matmul_range over all integer work items in ``chunks`` parallel pieces."""
     for c in prange(chunks):
-        matmul_range(a, b, o, offsets, bstrides, bshape, mats,
-                     total * c // chunks, total * (c + 1) // chunks, is_float, zero)
+        int_matmul_range(a, b, o, offsets, bstrides, bshape, mats, rows,
+                         total * c // chunks, total * (c + 1) // chunks, zero)
+
+
+# ---------------------------------------------------------------- first compile with SLP
+
+_SLP_LOCK = threading.Lock()
+_SLP_READY: set = set()
+
+
+def run(kernel, args: tuple) -> None:
+    """Call a float GEMM entry point; its first call per dtype compiles with SLP vectorizing.
+
+    Numba reads ``config.SLP_VECTORIZE`` when it optimizes a freshly compiled module, so the
+    flag is switched on only around the call that compiles (or loads from cache) ``kernel``
+    for this dtype; other kernels keep Numba's default. Later calls go straight through.
+    """
+    key = (kernel, args[2].dtype)
+    if key in _SLP_READY:
+        kernel(*args)
+        return
+    with _SLP_LOCK:
+        previous = numba.config.SLP_VECTORIZE
+        numba.config.SLP_VECTORIZE = 1
+        try:
+            kernel(*args)
+        finally:
+            numba.config.SLP_VECTORIZE = previous
+        _SLP_READY.add(key)
