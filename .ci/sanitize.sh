@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# AddressSanitizer + UBSan run of the C core (called from .ci/run; run it alone from the repo
-# root: bash .ci/sanitize.sh).
+# AddressSanitizer + UBSan (and ThreadSanitizer for the pool) run of the C core (called from
+# .ci/run; run it alone from the repo root: bash .ci/sanitize.sh).
 #
 # 1. tests/c/test_capi.c: the public C API without Python, built with
-#    -fsanitize=address,undefined -fno-sanitize-recover=all, run with leak detection ON.
+#    -fsanitize=address,undefined -fno-sanitize-recover=all, run with leak detection ON
+#    (1b: the examples/c program the same way; 1c: tests/c/test_pool.c, the thread pool,
+#    under ThreadSanitizer).
 # 2. The extension built with TENSORCORE_SANITIZE=1 into a TEMPORARY copy of the package (the
 #    working tree's tensorcore/_C*.so is never touched), then the C-backend kernel tests
 #    (tests/test_c_backend.py, tests/test_gemm.py) and the quick fuzz profile restricted to the
@@ -57,6 +59,20 @@ ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" "$work/example" 2>&1 | tee "$work/
 status="${PIPESTATUS[0]}"
 fail_on_reports "$work/example.log"
 [ "$status" -eq 0 ] || { echo "sanitize: matmul_example failed ($status)" >&2; exit 1; }
+
+# ---- 1c. the thread pool under ThreadSanitizer --------------------------------------------
+echo "== [1c/2] tests/c/test_pool.c with -fsanitize=thread"
+tflags=(-O1 -g -std=c11 -pthread -fsanitize=thread -fno-omit-frame-pointer)
+echo "+ $cc ${tflags[*]} -Icsrc csrc/threads.c csrc/error.c tests/c/test_pool.c -o $work/test_pool"
+"$cc" "${tflags[@]}" -Icsrc csrc/threads.c csrc/error.c tests/c/test_pool.c -lm \
+    -o "$work/test_pool"
+TSAN_OPTIONS="halt_on_error=1" "$work/test_pool" 2>&1 | tee "$work/pool.log"
+status="${PIPESTATUS[0]}"
+if grep -E "WARNING: ThreadSanitizer" "$work/pool.log" >/dev/null; then
+    echo "sanitize: ThreadSanitizer report in $work/pool.log" >&2
+    exit 1
+fi
+[ "$status" -eq 0 ] || { echo "sanitize: test_pool failed ($status)" >&2; exit 1; }
 
 # ---- 2. the Python C-backend tests against a sanitized copy of the extension -------------
 echo "== [2/2] sanitized tensorcore._C in a temporary copy of the package"

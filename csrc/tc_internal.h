@@ -7,13 +7,14 @@
 #include "tensorcore.h"
 
 /* ---- thread pool (threads.c) ------------------------------------------------------
- * tc_parallel_for splits [0, n) into at most tc_get_num_threads() contiguous chunks of
- * at least min_chunk items and calls fn(ctx, begin, end) once per chunk, the caller's
- * thread taking one chunk. It runs fn(ctx, 0, n) inline when n < 2 * min_chunk, when
- * one thread is configured, when called from inside a pool worker (no nesting), or when
- * the pool is busy serving another caller thread (so it is safe from many threads).
- * Returns after every chunk has finished. The pool is re-created lazily after fork()
- * (pthread_atfork resets it in the child). */
+ * tc_parallel_for splits [0, n) into contiguous pieces of at least min_chunk items (up to
+ * 4 per thread of tc_get_num_threads(), so threads that finish early take over the rest)
+ * and calls fn(ctx, begin, end) once per piece, on any of the pool's threads, the caller's
+ * included; fn must not depend on which thread runs a piece. It runs fn(ctx, 0, n) inline
+ * when n < 2 * min_chunk, when one thread is configured, when called from inside a pool
+ * worker (no nesting), or when the pool is busy serving another caller thread (so it is
+ * safe from many threads). Returns after every piece has finished. The pool is re-created
+ * lazily after fork() (pthread_atfork resets it in the child). */
 typedef void (*tc_range_fn)(void *ctx, int64_t begin, int64_t end);
 void tc_parallel_for(int64_t n, int64_t min_chunk, tc_range_fn fn, void *ctx);
 

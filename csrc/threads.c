@@ -1,11 +1,15 @@
 /* A small pthread pool behind tc_parallel_for (see tc_internal.h for the contract).
  *
  * One caller at a time owns the pool (tc_pool_busy, taken with trylock so a second
- * caller thread simply runs its loop inline). The owner publishes a job under
- * tc_pool.lock, bumps the generation and wakes the workers; worker w runs chunk w + 1
- * when it exists, the owner runs chunk 0, then waits until `pending` drops to 0.
- * A job's chunks all finish before the owner releases tc_pool_busy, so a worker that
- * sleeps through a generation can only have missed a job with no chunk for it. */
+ * caller thread simply runs its loop inline). The owner splits [0, n) into up to
+ * TC_PIECES_PER_THREAD pieces per participating thread, publishes the job under
+ * tc_pool.lock, bumps the generation and wakes the workers. The owner and the workers
+ * then claim pieces from a shared ticket until none are left, so a thread that starts
+ * late (a sleeping worker, a vCPU the hypervisor took away) just claims fewer pieces
+ * instead of making everyone wait for its fixed share. The ticket holds the job's
+ * generation beside the next piece index, so a claim can only succeed for the job the
+ * worker read; the owner returns once every piece has finished (not once every worker
+ * has woken). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,6 +26,9 @@
  * about a millisecond, which doubled the time of back-to-back 0.5 ms GEMMs. Polling for a
  * millisecond keeps the pool warm across the short Python gaps between ops. */
 #define TC_DEFAULT_SPIN_US 1000
+/* Pieces per participating thread: enough to rebalance around a slow or late thread,
+ * few enough that each piece stays long (callers' min_chunk still bounds piece size). */
+#define TC_PIECES_PER_THREAD 4
 
 static _Atomic int64_t tc_spin_ns = -1;   /* read once from the environment */
 
@@ -57,21 +64,23 @@ static inline void tc_cpu_relax(void)
 }
 
 typedef struct {
-    pthread_mutex_t lock;      /* guards every field below */
+    pthread_mutex_t lock;      /* guards the plain fields below */
     pthread_cond_t work_cv;    /* signalled when generation changes */
-    pthread_cond_t done_cv;    /* signalled when pending reaches 0 */
+    pthread_cond_t done_cv;    /* signalled when the last piece finishes */
     _Atomic uint64_t generation;
     tc_range_fn fn;
     void *ctx;
     int64_t n;
-    int nchunks;               /* chunks of the current job, chunk 0 is the owner's */
-    _Atomic int pending;       /* worker chunks of the current job not yet finished */
+    int npieces;               /* pieces of the current job */
+    int participants;          /* owner + workers 0 .. participants - 2 may claim pieces */
+    _Atomic uint64_t ticket;   /* (low 32 bits of generation) << 32 | next piece index */
+    _Atomic int done;          /* pieces of the current job finished */
     int nworkers;              /* threads started so far (they never exit) */
 } tc_pool_t;
 
 static tc_pool_t tc_pool = {
     PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-    0, NULL, NULL, 0, 0, 0, 0
+    0, NULL, NULL, 0, 0, 0, 0, 0, 0
 };
 static pthread_mutex_t tc_pool_busy = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int tc_num_threads = 0;          /* 0 until first read of the default */
@@ -128,9 +137,34 @@ static void tc_chunk_bounds(int64_t n, int nchunks, int index, int64_t *begin, i
     *end = *begin + base + (index < extra ? 1 : 0);
 }
 
+/* Claim and run pieces of the job of generation `gen` until none are left. */
+static void tc_run_pieces(uint64_t gen, tc_range_fn fn, void *ctx, int64_t n, int npieces)
+{
+    const uint64_t tag = (gen & 0xffffffffu) << 32;
+    for (;;) {
+        uint64_t t = atomic_load_explicit(&tc_pool.ticket, memory_order_acquire);
+        if ((t & ~(uint64_t)0xffffffffu) != tag || (int64_t)(t & 0xffffffffu) >= npieces) {
+            return;                   /* another job, or every piece claimed */
+        }
+        if (!atomic_compare_exchange_weak_explicit(&tc_pool.ticket, &t, t + 1,
+                                                   memory_order_acq_rel,
+                                                   memory_order_acquire)) {
+            continue;
+        }
+        int64_t begin, end;
+        tc_chunk_bounds(n, npieces, (int)(t & 0xffffffffu), &begin, &end);
+        fn(ctx, begin, end);
+        if (atomic_fetch_add_explicit(&tc_pool.done, 1, memory_order_acq_rel) + 1 == npieces) {
+            pthread_mutex_lock(&tc_pool.lock);
+            pthread_cond_signal(&tc_pool.done_cv);
+            pthread_mutex_unlock(&tc_pool.lock);
+        }
+    }
+}
+
 static void *tc_worker_main(void *arg)
 {
-    int index = (int)(intptr_t)arg;      /* this worker runs chunk index + 1 */
+    int index = (int)(intptr_t)arg;      /* participates when index + 1 < participants */
     tc_in_worker = 1;
     pthread_mutex_lock(&tc_pool.lock);
     uint64_t seen = tc_worker_start_generation[index];
@@ -153,24 +187,18 @@ static void *tc_worker_main(void *arg)
             pthread_cond_wait(&tc_pool.work_cv, &tc_pool.lock);
         }
         seen = atomic_load(&tc_pool.generation);
-        int chunk = index + 1;
-        if (chunk >= tc_pool.nchunks) {
+        if (index + 1 >= tc_pool.participants) {
             pthread_mutex_unlock(&tc_pool.lock);
             continue;
         }
         tc_range_fn fn = tc_pool.fn;
         void *ctx = tc_pool.ctx;
-        int64_t begin, end;
-        tc_chunk_bounds(tc_pool.n, tc_pool.nchunks, chunk, &begin, &end);
+        int64_t n = tc_pool.n;
+        int npieces = tc_pool.npieces;
         pthread_mutex_unlock(&tc_pool.lock);
-
-        fn(ctx, begin, end);
-
-        pthread_mutex_lock(&tc_pool.lock);
-        if (atomic_fetch_sub(&tc_pool.pending, 1) == 1) {
-            pthread_cond_signal(&tc_pool.done_cv);
-        }
-        pthread_mutex_unlock(&tc_pool.lock);
+        /* Claims fail once the owner has moved on to a later job, so fn and ctx
+         * (the owner's) are only used while that job is still running. */
+        tc_run_pieces(seen, fn, ctx, n, npieces);
     }
     return NULL;
 }
@@ -198,8 +226,10 @@ static void tc_atfork_child(void)
     tc_pool.fn = NULL;
     tc_pool.ctx = NULL;
     tc_pool.n = 0;
-    tc_pool.nchunks = 0;
-    atomic_store(&tc_pool.pending, 0);
+    tc_pool.npieces = 0;
+    tc_pool.participants = 0;
+    atomic_store(&tc_pool.ticket, 0);
+    atomic_store(&tc_pool.done, 0);
     tc_pool.nworkers = 0;
 }
 
@@ -244,43 +274,46 @@ void tc_parallel_for(int64_t n, int64_t min_chunk, tc_range_fn fn, void *ctx)
         fn(ctx, 0, n);
         return;
     }
-    int64_t max_chunks = n / min_chunk;
-    int nchunks = max_chunks < threads ? (int)max_chunks : threads;
+    int64_t max_pieces = n / min_chunk;
+    int participants = max_pieces < threads ? (int)max_pieces : threads;
     pthread_once(&tc_atfork_once, tc_register_atfork);
     if (pthread_mutex_trylock(&tc_pool_busy) != 0) {
         fn(ctx, 0, n);
         return;
     }
-    int workers = tc_ensure_workers(nchunks - 1);
-    if (workers + 1 < nchunks) {
-        nchunks = workers + 1;
+    int workers = tc_ensure_workers(participants - 1);
+    if (workers + 1 < participants) {
+        participants = workers + 1;
     }
-    if (nchunks < 2) {
+    if (participants < 2) {
         pthread_mutex_unlock(&tc_pool_busy);
         fn(ctx, 0, n);
         return;
     }
+    int64_t want = (int64_t)participants * TC_PIECES_PER_THREAD;
+    const int npieces = (int)(max_pieces < want ? max_pieces : want);
     pthread_mutex_lock(&tc_pool.lock);
+    const uint64_t gen = atomic_load(&tc_pool.generation) + 1;
     tc_pool.fn = fn;
     tc_pool.ctx = ctx;
     tc_pool.n = n;
-    tc_pool.nchunks = nchunks;
-    atomic_store(&tc_pool.pending, nchunks - 1);
-    atomic_fetch_add_explicit(&tc_pool.generation, 1, memory_order_release);
+    tc_pool.npieces = npieces;
+    tc_pool.participants = participants;
+    atomic_store(&tc_pool.done, 0);
+    atomic_store_explicit(&tc_pool.ticket, (gen & 0xffffffffu) << 32, memory_order_release);
+    atomic_store_explicit(&tc_pool.generation, gen, memory_order_release);
     pthread_cond_broadcast(&tc_pool.work_cv);
     pthread_mutex_unlock(&tc_pool.lock);
 
-    int64_t begin, end;
-    tc_chunk_bounds(n, nchunks, 0, &begin, &end);
-    tc_in_worker = 1;             /* the owner's chunk must not nest either */
-    fn(ctx, begin, end);
+    tc_in_worker = 1;             /* the owner's pieces must not nest either */
+    tc_run_pieces(gen, fn, ctx, n, npieces);
     tc_in_worker = 0;
 
-    /* poll (chunks usually finish together), then sleep */
+    /* poll (the last pieces usually finish together), then sleep */
     const int64_t limit = tc_spin_limit();
     const int64_t start = limit > 0 ? tc_now_ns() : 0;
     for (unsigned spin = 0; limit > 0; spin++) {
-        if (atomic_load_explicit(&tc_pool.pending, memory_order_acquire) == 0) {
+        if (atomic_load_explicit(&tc_pool.done, memory_order_acquire) == npieces) {
             break;
         }
         tc_cpu_relax();
@@ -289,7 +322,7 @@ void tc_parallel_for(int64_t n, int64_t min_chunk, tc_range_fn fn, void *ctx)
         }
     }
     pthread_mutex_lock(&tc_pool.lock);
-    while (atomic_load(&tc_pool.pending) > 0) {
+    while (atomic_load(&tc_pool.done) < npieces) {
         pthread_cond_wait(&tc_pool.done_cv, &tc_pool.lock);
     }
     pthread_mutex_unlock(&tc_pool.lock);

@@ -53,6 +53,23 @@ def test_c_harness(tmp_path, no_simd):
         assert "level=avx" not in run.stdout
 
 
+def test_thread_pool_stress(tmp_path):
+    """tests/c/test_pool.c: every index of every tc_parallel_for job runs exactly once with
+    2-4 threads, stalling pieces and two callers at once (also run under TSan in CI)."""
+    cc = _c_compiler()
+    if cc is None:
+        pytest.skip("no C compiler")
+    exe = str(tmp_path / "test_pool")
+    sources = [os.path.join(CSRC, f) for f in ("threads.c", "error.c")]
+    cmd = [cc, "-O2", "-std=c11", "-pthread", "-I" + CSRC, *sources,
+           os.path.join(REPO, "tests", "c", "test_pool.c"), "-lm", "-o", exe]
+    build = subprocess.run(cmd, capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run([exe], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "test_pool: ok" in run.stdout
+
+
 # ---- through the extension ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
