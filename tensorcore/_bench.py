@@ -206,7 +206,7 @@ CASES: dict[str, tuple[Callable, float, str, float]] = {
     "sum axis 1 4096^2": (lambda: case_sum(1), 1.0, "numpy", 1),
     "1000 small adds (grad)": (case_small_adds, 0.5, "torch", 2),
     "import (fresh process)": (case_import, 2.0, "torch", 1),
-    "mnist epoch (fit)": (case_epoch, 1.25, "torch", 0.4),
+    "mnist epoch (fit)": (case_epoch, 1.25, "torch", 1),
 }
 
 
