@@ -11,6 +11,63 @@ def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
+def floor_divide(a, b) -> Tensor:
+    """a // b, rounded toward -inf like NumPy and PyTorch (integer x // 0 gives 0).
+
+    Piecewise constant, so it carries no gradient (PyTorch's floor_divide has none either).
+    Integers go through float64: exact while |a| < 2**53.
+    """
+    from .array_api._elementwise import floor_divide as _floor_divide
+    from .autograd import no_grad
+    from .ops_elementwise import _operand
+
+    ta, tb = _operand(a, "floor_divide"), _operand(b, "floor_divide")  # None: a scalar
+    a = a if ta is None else ta
+    b = b if tb is None else tb
+    with no_grad():
+        return _floor_divide(a, b)
+
+
+def remainder(a, b) -> Tensor:
+    """a % b = a - b * (a // b), with the sign of b like NumPy and PyTorch (integer x % 0
+    gives 0). Differentiable: d/da = 1, d/db = -(a // b)."""
+    q = floor_divide(a, b)
+    r = ew.subtract(a, ew.multiply(b, q))
+    if r.dtype.kind == "f":  # q == 0: a itself (exact, and 3 % inf stays 3 as in NumPy)
+        r = ew.where(ew.equal(q, 0), a, r)
+    else:
+        r = ew.where(ew.equal(b, 0), 0, r)
+    return r
+
+
+def _logical(symbol: str, name: str):
+    """`symbol` on bool tensors (logical and/or/xor); other dtypes get a clear TypeError."""
+    from .array_api import _elementwise as aew
+
+    fn = getattr(aew, name)
+
+    def operator(self, other):
+        from .tensor import as_tensor
+
+        other_t = other if isinstance(other, Tensor) else as_tensor(other)
+        if self.dtype.kind != "b" or other_t.dtype.kind != "b":
+            raise TypeError(f"{symbol}: only bool tensors support {symbol!r} (it is {name} "
+                            f"here); received dtypes {self.dtype} and {other_t.dtype}. "
+                            "Bitwise operations on integer tensors are not supported")
+        return fn(self, other_t)
+
+    return operator
+
+
+def _invert(self) -> Tensor:
+    """~x: logical not of a bool tensor."""
+    if self.dtype.kind != "b":
+        raise TypeError(f"~: only bool tensors support '~' (logical not); received dtype "
+                        f"{self.dtype}. Bitwise operations on integer tensors are not "
+                        "supported")
+    return ew.equal(self, False)
+
+
 def _install() -> None:
     T = Tensor
     # ---- arithmetic operators (reflected forms take Python scalars and ndarrays)
@@ -19,6 +76,14 @@ def _install() -> None:
     T.__mul__, T.__rmul__ = ew.multiply, _swap(ew.multiply)
     T.__truediv__, T.__rtruediv__ = ew.divide, _swap(ew.divide)
     T.__pow__, T.__rpow__ = ew.power, _swap(ew.power)
+    T.__floordiv__, T.__rfloordiv__ = floor_divide, _swap(floor_divide)
+    T.__mod__, T.__rmod__ = remainder, _swap(remainder)
+    for symbol, name in (("&", "logical_and"), ("|", "logical_or"), ("^", "logical_xor")):
+        forward = _logical(symbol, name)
+        dunder = {"&": "and", "|": "or", "^": "xor"}[symbol]
+        setattr(T, f"__{dunder}__", forward)
+        setattr(T, f"__r{dunder}__", forward)  # and/or/xor commute
+    T.__invert__ = _invert
     T.__matmul__, T.__rmatmul__ = ops_matrix.matmul, _swap(ops_matrix.matmul)
     T.__neg__ = ew.negative
     T.__pos__ = lambda self: self

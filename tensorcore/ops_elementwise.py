@@ -48,19 +48,25 @@ def _tensor(x: Any, op: str) -> Tensor:
     return as_tensor(x) if t is None else t
 
 
+def _source_dtype(x: Any, t: Tensor) -> np.dtype:
+    """The dtype promotion sees: a NumPy array's own dtype (before uint8, float16, ... are
+    widened for storage), so float32 * uint8 stays float32 as in NumPy."""
+    return x.dtype if isinstance(x, np.ndarray) else t.dtype
+
+
 def _promote(op: str, a: Any, b: Any) -> tuple:
     """Tensors for both operands (scalars as 0-d constants) and the common dtype."""
     ta, tb = _operand(a, op), _operand(b, op)
     if ta is None and tb is None:
         ta = as_tensor(a)
     if ta is None:
-        dtype = np.result_type(tb.dtype, a)
-        ta = Tensor._wrap(scalar_array(a, dtype, op))
+        dtype = np.result_type(_source_dtype(b, tb), a)
+        ta = Tensor._wrap(scalar_array(a, dtypes.storage_dtype(dtype, op), op))
     elif tb is None:
-        dtype = np.result_type(ta.dtype, b)
-        tb = Tensor._wrap(scalar_array(b, dtype, op))
+        dtype = np.result_type(_source_dtype(a, ta), b)
+        tb = Tensor._wrap(scalar_array(b, dtypes.storage_dtype(dtype, op), op))
     else:
-        dtype = np.result_type(ta.dtype, tb.dtype)
+        dtype = np.result_type(_source_dtype(a, ta), _source_dtype(b, tb))
     if dtype not in _ALL:
         dtype = dtypes.storage_dtype(dtype, op)
     return ta, tb, dtype

@@ -51,7 +51,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     if ta.ndim == 0 or tb.ndim == 0:
         raise ValueError(f"matmul: operands must be at least 1-D, received shapes "
                          f"{ta.shape} and {tb.shape}; use * for scalars")
-    dtype = np.result_type(ta.dtype, tb.dtype)
+    from .ops_elementwise import _source_dtype
+    dtype = dtypes.storage_dtype(np.result_type(_source_dtype(a, ta), _source_dtype(b, tb)),
+                                 "matmul")
     if dtype == dtypes.bool_:
         dtype = dtypes.int64
     check_dtype("matmul", dtype, _MATMUL_DTYPES)

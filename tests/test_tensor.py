@@ -23,6 +23,21 @@ def test_creation_dtypes(backend):
     assert tc.Tensor([[1.0]]).shape == (1, 1)
 
 
+@pytest.mark.parametrize("foreign", [np.uint8, np.int8, np.int16, np.uint16, np.uint32,
+                                     np.float16, np.bool_])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
+def test_foreign_array_operands_promote_like_numpy(backend, foreign, dtype):
+    """Promotion sees a NumPy operand's own dtype (before it is widened for storage): a
+    float32 tensor times a uint8 array stays float32, as in NumPy."""
+    t = tc.tensor(np.arange(1, 7, dtype=dtype).reshape(2, 3))
+    arr = (np.arange(6) % 3 + 1).astype(foreign).reshape(2, 3)
+    expected = np.result_type(dtype, foreign)  # always one of the five stored dtypes here
+    for result, reference in ((t * arr, t.numpy() * arr), (arr + t, arr + t.numpy()),
+                              (t @ arr.T, t.numpy() @ arr.T)):
+        assert result.dtype == np.dtype(expected), (result.dtype, expected)
+        np.testing.assert_allclose(result.numpy(), reference, rtol=1e-6)
+
+
 def test_rank_0_to_6(backend):
     for rank in range(7):
         shape = tuple(range(1, rank + 1))

@@ -1,0 +1,98 @@
+"""Tensor operators beyond + - * / ** @: floor division, remainder and logical & | ^ ~,
+against NumPy, with PyTorch's gradient conventions and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorcore as tc
+from tensorcore.testing import gradcheck
+
+INTS = np.array([[7, -7, 5, 0, -3, 9], [1, -1, 100, -100, 6, -6]])
+INT_DIVISORS = np.array([[2, 2, -3, 4, 5, -4], [3, -3, 7, 9, -6, 6]])
+FLOATS = np.array([[7.5, -7.5, 5.0, 0.0, -3.25, 1e6], [0.1, -0.1, 2.5, -2.5, 9.0, -9.0]])
+FLOAT_DIVISORS = np.array([[2.0, 2.0, -3.0, 1.5, 1.5, 3.0], [0.03, 0.03, -0.5, 0.5, -4.0, 4.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_integer_floor_divide_and_remainder(backend, dtype):
+    a, b = INTS.astype(dtype), INT_DIVISORS.astype(dtype)
+    ta, tb = tc.tensor(a), tc.tensor(b)
+    for result, expected in ((ta // tb, a // b), (ta % tb, a % b),
+                             (ta // 4, a // 4), (ta % -4, a % -4),
+                             (50 // tb, 50 // b), (-50 % tb, -50 % b),
+                             (ta // b[0], a // b[0]), (a % tb, a % b)):
+        assert result.dtype == expected.dtype, (result.dtype, expected.dtype)
+        np.testing.assert_array_equal(result.numpy(), expected)
+
+
+def test_integer_division_by_zero_gives_zero_like_numpy(backend):
+    a = np.array([5, -5, 0], np.int64)
+    zero = np.zeros(3, np.int64)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal((tc.tensor(a) // zero).numpy(), a // zero)
+        np.testing.assert_array_equal((tc.tensor(a) % zero).numpy(), a % zero)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_floor_divide_and_remainder(backend, dtype):
+    a, b = FLOATS.astype(dtype), FLOAT_DIVISORS.astype(dtype)
+    ta, tb = tc.tensor(a), tc.tensor(b)
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    for result, expected in ((ta // tb, a // b), (ta % tb, a % b), (ta % 2.5, a % 2.5),
+                             (10.0 // tb, 10.0 // b), (ta // 1.5, a // 1.5)):
+        assert result.dtype == dtype  # float32 stays float32
+        np.testing.assert_allclose(result.numpy(), expected, rtol=rtol, atol=rtol)
+
+
+def test_float_special_values(backend):
+    a = np.array([1.0, -1.0, 0.0, np.nan, 3.0], np.float64)
+    b = np.array([0.0, 0.0, 0.0, 1.0, np.inf], np.float64)
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal((tc.tensor(a) // b).numpy(), a // b)
+        np.testing.assert_array_equal(np.isnan((tc.tensor(a) % b).numpy()), np.isnan(a % b))
+    # inf // finite: +-inf as the array API standard and PyTorch give (NumPy gives nan)
+    np.testing.assert_array_equal((tc.tensor([np.inf, -np.inf]) // 2.0).numpy(),
+                                  [np.inf, -np.inf])
+
+
+def test_remainder_gradient_matches_pytorch_convention(backend):
+    a = tc.tensor([7.3, -7.3, 0.4, -2.2, 9.9], dtype=tc.float64)  # quotients away from
+    b = tc.tensor([2.0, 2.0, -0.3, 0.7, -4.0], dtype=tc.float64)  # the integers
+    assert gradcheck(lambda x, y: x % y, [a, b])
+    x = tc.tensor([7.5, -2.0], requires_grad=True)
+    y = tc.tensor([2.0, 3.0], requires_grad=True)
+    (x % y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])                   # d/dx = 1
+    np.testing.assert_array_equal(y.grad.numpy(), -np.floor([7.5 / 2, -2.0 / 3]))  # -(x // y)
+    assert x.grad.dtype == tc.float32 and y.grad.dtype == tc.float32
+
+
+def test_floor_divide_has_no_gradient(backend):
+    x = tc.tensor([7.5, -2.0], requires_grad=True)
+    q = x // 2.0
+    assert not q.requires_grad
+    np.testing.assert_array_equal(q.numpy(), [3.0, -1.0])
+
+
+def test_logical_operators_on_bool_tensors(backend):
+    a = np.array([True, False, True, False])
+    b = np.array([True, True, False, False])
+    ta, tb = tc.tensor(a), tc.tensor(b)
+    for result, expected in ((ta & tb, a & b), (ta | tb, a | b), (ta ^ tb, a ^ b),
+                             (~ta, ~a), (ta & True, a & True), (False | ta, False | a),
+                             (ta ^ b, a ^ b), ((ta > 0) & ~tb, (a > 0) & ~b)):
+        assert result.dtype == tc.bool
+        np.testing.assert_array_equal(result.numpy(), expected)
+
+
+@pytest.mark.parametrize("expr, symbol", [
+    (lambda i, m: i & i, "&"), (lambda i, m: m | i, "|"), (lambda i, m: i ^ m, "^"),
+    (lambda i, m: ~i, "~"), (lambda i, m: m & 1.5, "&")])
+def test_logical_operators_reject_other_dtypes(backend, expr, symbol):
+    i = tc.tensor([1, 2])
+    m = tc.tensor([True, False])
+    with pytest.raises(TypeError, match=f"only bool tensors support '\\{symbol}'"
+                       if symbol in "|^" else f"only bool tensors support '{symbol}'"):
+        expr(i, m)
