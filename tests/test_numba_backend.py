@@ -581,3 +581,29 @@ def test_read_only_package_falls_back_to_user_cache(tmp_path):
             if path.is_dir():
                 path.chmod(0o755)
         (root / "tensorcore").chmod(0o755)
+
+
+@pytest.mark.parametrize("isa", ["sse", "avx2"])
+def test_matmul_other_micro_kernel_tiles(tmp_path, isa):
+    """The tiles chosen on other CPUs (4x8/4x4 for SSE, 6x16/6x8 for AVX2) compute the
+    same products (fresh process: the tile is fixed when the kernels module loads)."""
+    code = """
+import numpy as np
+from tensorcore.backend import numba_backend as nb
+from tensorcore.kernels import gemm
+assert gemm.ISA == %r, gemm.ISA
+rng = np.random.default_rng(3)
+for dtype in (np.float32, np.float64):
+    mr, nr = gemm.blocking(dtype)[:2]
+    for m, k, n in ((1, 1, 1), (mr + 1, 300, 2 * nr + 1), (70, 513, 45)):
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((n, k)).astype(dtype).T
+        out = np.full((m, n), np.nan, dtype)
+        nb.matmul(a, b, out)
+        np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+print("ok", gemm.blocking(np.float32)[:2])
+""" % isa
+    env = dict(os.environ, TENSORCORE_NUMBA_GEMM_ISA=isa, NUMBA_CACHE_DIR=str(tmp_path))
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith("ok")

@@ -24,6 +24,7 @@ Integer path: simple loops (wrapping arithmetic), no packing.
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numba
@@ -44,7 +45,13 @@ _TILES = {
 
 
 def _vector_isa() -> str:
-    """The widest vector ISA Numba compiles for here: 'avx512', 'avx2' or 'sse'."""
+    """The widest vector ISA Numba compiles for here: 'avx512', 'avx2' or 'sse'.
+
+    ``TENSORCORE_NUMBA_GEMM_ISA`` overrides it (picks that ISA's tile; for tests and tuning).
+    """
+    forced = os.environ.get("TENSORCORE_NUMBA_GEMM_ISA", "")
+    if forced in _TILES:
+        return forced
     if numba.config.CPU_NAME not in (None, "", "host"):
         return "sse"  # a portable target (NUMBA_CPU_NAME=generic, ...): assume the least
     try:
