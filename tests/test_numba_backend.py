@@ -477,7 +477,10 @@ def test_scatter_add(dtype):
 # ---------------------------------------------------------------- threads and parallel paths
 
 
-def test_parallel_paths_match_serial():
+def test_parallel_paths_match_serial(monkeypatch):
+    # thresholds down so every call below takes its parallel path
+    for name in ("PARALLEL_MIN_ELEMENTS", "PARALLEL_MIN_MATH", "PARALLEL_MIN_FLOPS"):
+        monkeypatch.setattr(nb, name, 1)
     previous = nb.get_num_threads()
     nb.set_num_threads(2)
     try:
