@@ -610,3 +610,16 @@ print("ok", gemm.blocking(np.float32)[:2])
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.startswith("ok")
+
+
+def test_gemm_self_check_reports_a_wrong_kernel(monkeypatch):
+    """The first-use self-check (guarding against SLP miscompiles) raises a clear error
+    when the packed GEMM disagrees with the plain loop."""
+    from tensorcore.kernels import gemm as _gemm
+
+    def broken(a, b, o, *args):
+        o[:] = 0  # a kernel that computes nothing
+
+    monkeypatch.setattr(_gemm, "matmul_range", broken)
+    with pytest.raises(RuntimeError, match="TENSORCORE_NUMBA_GEMM_SLP=0"):
+        _gemm._self_check(np.dtype(np.float32))

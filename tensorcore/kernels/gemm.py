@@ -333,6 +333,50 @@ def int_matmul_parallel(a, b, o, offsets, bstrides, bshape, mats, rows, total, c
 
 _SLP_LOCK = threading.Lock()
 _SLP_READY: set = set()
+_CHECKED: set = set()
+# TENSORCORE_NUMBA_GEMM_SLP=0 compiles the GEMM without the SLP vectorizer (correct, slower).
+USE_SLP = os.environ.get("TENSORCORE_NUMBA_GEMM_SLP", "1") != "0"
+
+
+@jit
+def _reference_gemm(a, b, out):
+    """Plain triple loop (float64 sums) used by the self-check; compiled without SLP."""
+    m, k = a.shape
+    n = b.shape[1]
+    for i in range(m):
+        for j in range(n):
+            total = 0.0
+            for p in range(k):
+                total += np.float64(a[i, p]) * np.float64(b[p, j])
+            out[i, j] = total
+
+
+def _self_check(dtype: np.dtype) -> None:
+    """Compare the packed GEMM with the plain loop on a problem with full and edge tiles, two
+    K slices and a strided output. Numba switched SLP off by default after LLVM
+    miscompilations, so a wrong build of these kernels must fail loudly, not silently."""
+    mr, nr, mc, kc, nc = blocking(dtype)
+    m, k, n = 2 * mr + 1, kc + 3, nr + 3
+    a = np.array([[(5 * i + 3 * p) % 13 - 6 for p in range(k)] for i in range(m)], dtype)
+    b = np.array([[(3 * p + 7 * j) % 11 - 5 for j in range(n)] for p in range(k)], dtype)
+    expected = np.empty((m, n), np.float64)
+    _reference_gemm(a, b, expected)  # small integers: every sum is exact in float32 too
+    for out in (np.empty((m, n), dtype), np.empty((n, m), dtype).T):
+        mats = np.array([m, k, n, k, 1, n, 1, out.strides[0] // out.itemsize,
+                         out.strides[1] // out.itemsize], dtype=np.int64)
+        total = ((m + mc - 1) // mc) * ((n + nc - 1) // nc)
+        flat = out.T.reshape(-1) if out.strides[0] < out.strides[1] else out.reshape(-1)
+        matmul_range(a.reshape(-1), b.reshape(-1), flat, np.zeros(3, np.int64),
+                     np.zeros((3, 0), np.int64), np.zeros(0, np.int64), mats,
+                     np.array([mc, kc, nc], np.int64), 0, total, dtype.type(0))
+        for i in range(m):
+            for j in range(n):
+                if float(out[i, j]) != expected[i, j]:
+                    raise RuntimeError(
+                        f"tensorcore: the Numba GEMM self-check failed for {dtype} "
+                        f"(element [{i}, {j}]: {float(out[i, j])} != {expected[i, j]}); "
+                        "LLVM's SLP vectorizer may have miscompiled it on this system. "
+                        "Set TENSORCORE_NUMBA_GEMM_SLP=0 to compile it without SLP.")
 
 
 def run(kernel, args: tuple) -> None:
@@ -340,16 +384,24 @@ def run(kernel, args: tuple) -> None:
 
     Numba reads ``config.SLP_VECTORIZE`` when it optimizes a freshly compiled module, so the
     flag is switched on only around the call that compiles (or loads from cache) ``kernel``
-    for this dtype; other kernels keep Numba's default. Later calls go straight through.
+    for this dtype; other kernels keep Numba's default. The first use of a dtype also runs
+    ``_self_check``. Later calls go straight through.
     """
-    key = (kernel, args[2].dtype)
+    dtype = args[2].dtype
+    key = (kernel, dtype)
     if key in _SLP_READY:
         kernel(*args)
         return
+    if dtype not in _CHECKED:
+        _reference_gemm(np.zeros((1, 1), dtype), np.zeros((1, 1), dtype),
+                        np.zeros((1, 1), np.float64))  # compiled before SLP is switched on
     with _SLP_LOCK:
         previous = numba.config.SLP_VECTORIZE
-        numba.config.SLP_VECTORIZE = 1
+        numba.config.SLP_VECTORIZE = 1 if USE_SLP else previous
         try:
+            if dtype not in _CHECKED:
+                _self_check(dtype)
+                _CHECKED.add(dtype)
             kernel(*args)
         finally:
             numba.config.SLP_VECTORIZE = previous
