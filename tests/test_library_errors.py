@@ -17,6 +17,7 @@ import pytest
 
 import tensorcore as tc
 from tensorcore import callbacks, datasets, layers, losses, metrics, models, optimizers, utils
+from tensorcore.optimizers import schedules
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(16, 4)).astype(np.float32)
@@ -71,6 +72,29 @@ def _metric_update(metric, y_true, y_pred):
 
 def _apply(opt, grads_and_vars):
     return opt.apply_gradients(grads_and_vars)
+
+
+def _set_learning_rate(opt, value):
+    opt.learning_rate = value
+
+
+def _scheduled_sgd():
+    return optimizers.SGD(learning_rate=schedules.ExponentialDecay(0.1, 2, 0.5))
+
+
+def _fit_with(callback, model=None):
+    return (model or MODEL).fit(X, Y, epochs=1, batch_size=8, verbose=0, callbacks=[callback])
+
+
+def _scheduled_model():
+    model = _model(compiled=False)
+    model.compile(optimizer=_scheduled_sgd(), loss="sparse_categorical_crossentropy")
+    return model
+
+
+class _NanSchedule(schedules.LearningRateSchedule):
+    def __call__(self, step):
+        return float("nan")
 
 
 # public name -> list of (call, exception type, message fragments)
@@ -229,9 +253,102 @@ CATALOGUE = {
     "optimizers.get": [
         (lambda: optimizers.get("nope"), ValueError, ["nope"]),
         (lambda: optimizers.get(1.0), TypeError, ["optimizer"]),
+        (lambda: optimizers.get({"class_name": "evil", "config": {}}), ValueError, ["evil"]),
     ],
     "optimizers.deserialize": [
         (lambda: optimizers.deserialize({"class_name": "evil"}), ValueError, ["evil"]),
+        (lambda: optimizers.deserialize({"class_name": "sgd", "config": {
+            "learning_rate": {"class_name": "os.system", "config": {}}}}), ValueError,
+         ["os.system"]),
+    ],
+    "Optimizer.learning_rate": [
+        (lambda: _set_learning_rate(MODEL.optimizer, -0.5), ValueError,
+         ["Adam", "learning_rate", "-0.5"]),
+        (lambda: _set_learning_rate(MODEL.optimizer, "fast"), TypeError,
+         ["Adam", "learning_rate", "fast", "LearningRateSchedule"]),
+        (lambda: _set_learning_rate(MODEL.optimizer, float("inf")), ValueError,
+         ["learning_rate", "inf"]),
+        (lambda: _set_learning_rate(_scheduled_sgd(), 0.01), TypeError,
+         ["SGD", "ExponentialDecay", "learning_rate=0.01"]),
+        (lambda: optimizers.SGD(learning_rate=[0.1]), TypeError, ["learning_rate", "[0.1]"]),
+        (lambda: optimizers.SGD(learning_rate=_NanSchedule()).apply_gradients(
+            [(tc.ones((2, 3)), tc.zeros((2, 3)))]), ValueError, ["_NanSchedule", "nan"]),
+    ],
+    "Optimizer.from_config": [
+        (lambda: optimizers.Adam.from_config("adam"), TypeError, ["Adam", "config"]),
+        (lambda: optimizers.Adam.from_config({"learning_rate": {"class_name": "evil"}}),
+         ValueError, ["evil"]),
+    ],
+    # ---- learning-rate schedules
+    "optimizers.schedules.LearningRateSchedule": [
+        (lambda: schedules.LearningRateSchedule.from_config("x"), TypeError,
+         ["LearningRateSchedule", "config"]),
+    ],
+    "optimizers.schedules.ExponentialDecay": [
+        (lambda: schedules.ExponentialDecay(0.1, 0, 0.5), ValueError,
+         ["ExponentialDecay: decay_steps must be a positive integer. Received: decay_steps=0"]),
+        (lambda: schedules.ExponentialDecay(0.1, "10", 0.5), TypeError,
+         ["ExponentialDecay", "decay_steps", "'10'"]),
+        (lambda: schedules.ExponentialDecay(-1, 10, 0.5), ValueError,
+         ["ExponentialDecay", "initial_learning_rate", "-1"]),
+        (lambda: schedules.ExponentialDecay(0.1, 10, -0.5), ValueError,
+         ["ExponentialDecay", "decay_rate", "-0.5"]),
+        (lambda: schedules.ExponentialDecay(0.1, 10, 0.5, staircase=None), TypeError,
+         ["ExponentialDecay", "staircase", "None"]),
+        (lambda: schedules.ExponentialDecay(0.1, 10, 0.5)(-2), ValueError,
+         ["ExponentialDecay", "step", "-2"]),
+    ],
+    "optimizers.schedules.InverseTimeDecay": [
+        (lambda: schedules.InverseTimeDecay(0.1, 0, 0.5), ValueError,
+         ["InverseTimeDecay", "decay_steps", "0"]),
+        (lambda: schedules.InverseTimeDecay(0.1, 10, float("inf")), ValueError,
+         ["InverseTimeDecay", "decay_rate", "inf"]),
+        (lambda: schedules.InverseTimeDecay(0.1, 10, 0.5)(None), TypeError,
+         ["InverseTimeDecay", "step", "None"]),
+    ],
+    "optimizers.schedules.PiecewiseConstantDecay": [
+        (lambda: schedules.PiecewiseConstantDecay([10], [0.1]), ValueError,
+         ["PiecewiseConstantDecay", "values", "len(values)=1"]),
+        (lambda: schedules.PiecewiseConstantDecay([10, 10], [0.1, 0.2, 0.3]), ValueError,
+         ["PiecewiseConstantDecay", "boundaries", "increasing"]),
+        (lambda: schedules.PiecewiseConstantDecay("10", [0.1, 0.2]), TypeError,
+         ["PiecewiseConstantDecay", "boundaries", "'10'"]),
+        (lambda: schedules.PiecewiseConstantDecay([10], [0.1, float("nan")]), ValueError,
+         ["PiecewiseConstantDecay", "values[1]", "nan"]),
+    ],
+    "optimizers.schedules.PolynomialDecay": [
+        (lambda: schedules.PolynomialDecay(0.1, -5), ValueError,
+         ["PolynomialDecay", "decay_steps", "-5"]),
+        (lambda: schedules.PolynomialDecay(0.1, 5, power=-1.0), ValueError,
+         ["PolynomialDecay", "power", "-1.0"]),
+        (lambda: schedules.PolynomialDecay(0.1, 5, end_learning_rate="low"), TypeError,
+         ["PolynomialDecay", "end_learning_rate", "'low'"]),
+        (lambda: schedules.PolynomialDecay(0.1, 5, cycle="no"), TypeError,
+         ["PolynomialDecay", "cycle", "'no'"]),
+    ],
+    "optimizers.schedules.CosineDecay": [
+        (lambda: schedules.CosineDecay(0.1, 0), ValueError, ["CosineDecay", "decay_steps"]),
+        (lambda: schedules.CosineDecay(0.1, 5, alpha=-0.1), ValueError,
+         ["CosineDecay", "alpha", "-0.1"]),
+        (lambda: schedules.CosineDecay(0.1, 5, warmup_target="x"), TypeError,
+         ["CosineDecay", "warmup_target", "'x'"]),
+        (lambda: schedules.CosineDecay(0.1, 5, warmup_steps=2.0), TypeError,
+         ["CosineDecay", "warmup_steps", "2.0"]),
+    ],
+    "optimizers.schedules.serialize": [
+        (lambda: schedules.serialize(0.1), TypeError, ["schedule", "0.1"]),
+        (lambda: schedules.serialize(_NanSchedule()), ValueError, ["_NanSchedule"]),
+    ],
+    "optimizers.schedules.deserialize": [
+        (lambda: schedules.deserialize({"class_name": "os.system", "config": {}}), ValueError,
+         ["os.system"]),
+        (lambda: schedules.deserialize({"class_name": "CosineDecay", "config": {
+            "initial_learning_rate": 0.1, "decay_steps": 5, "code": "x"}}), ValueError,
+         ["CosineDecay", "code"]),
+        (lambda: schedules.deserialize({"class_name": "CosineDecay", "config": {
+            "initial_learning_rate": 0.1, "decay_steps": 0}}), ValueError,
+         ["CosineDecay", "decay_steps"]),
+        (lambda: schedules.deserialize(["CosineDecay"]), TypeError, ["config"]),
     ],
     # ---- losses
     "losses.get": [
@@ -328,6 +445,40 @@ CATALOGUE = {
         (lambda: callbacks.EarlyStopping(patience=-1), ValueError, ["patience", "-1"]),
         (lambda: callbacks.EarlyStopping(patience="3"), (TypeError, ValueError), ["patience"]),
         (lambda: callbacks.EarlyStopping(mode="sideways"), ValueError, ["mode"]),
+    ],
+    "callbacks.LearningRateScheduler": [
+        (lambda: callbacks.LearningRateScheduler("step"), TypeError,
+         ["LearningRateScheduler", "schedule", "'step'"]),
+        (lambda: callbacks.LearningRateScheduler(lambda: 0.1), TypeError,
+         ["LearningRateScheduler", "schedule"]),
+        (lambda: callbacks.LearningRateScheduler(lambda e: 0.1, verbose=-1), ValueError,
+         ["LearningRateScheduler", "verbose", "-1"]),
+        (lambda: _fit_with(callbacks.LearningRateScheduler(lambda e, lr: -lr)), ValueError,
+         ["LearningRateScheduler", "-0.001"]),
+        (lambda: _fit_with(callbacks.LearningRateScheduler(lambda e: "0.1")), ValueError,
+         ["LearningRateScheduler", "'0.1'"]),
+        (lambda: _fit_with(callbacks.LearningRateScheduler(lambda e: 0.1), _scheduled_model()),
+         TypeError, ["LearningRateScheduler", "ExponentialDecay"]),
+    ],
+    "callbacks.ReduceLROnPlateau": [
+        (lambda: callbacks.ReduceLROnPlateau(factor=1.0), ValueError,
+         ["ReduceLROnPlateau", "factor", "1.0"]),
+        (lambda: callbacks.ReduceLROnPlateau(factor=None), TypeError,
+         ["ReduceLROnPlateau", "factor", "None"]),
+        (lambda: callbacks.ReduceLROnPlateau(patience=-2), ValueError,
+         ["ReduceLROnPlateau", "patience", "-2"]),
+        (lambda: callbacks.ReduceLROnPlateau(cooldown="1"), ValueError,
+         ["ReduceLROnPlateau", "cooldown", "'1'"]),
+        (lambda: callbacks.ReduceLROnPlateau(min_lr=-0.1), ValueError,
+         ["ReduceLROnPlateau", "min_lr", "-0.1"]),
+        (lambda: callbacks.ReduceLROnPlateau(min_delta="small"), ValueError,
+         ["ReduceLROnPlateau", "min_delta", "small"]),
+        (lambda: callbacks.ReduceLROnPlateau(mode="up"), ValueError,
+         ["ReduceLROnPlateau", "mode", "up"]),
+        (lambda: callbacks.ReduceLROnPlateau(monitor=None), TypeError,
+         ["ReduceLROnPlateau", "monitor", "None"]),
+        (lambda: _fit_with(callbacks.ReduceLROnPlateau(), _scheduled_model()), TypeError,
+         ["ReduceLROnPlateau", "ExponentialDecay"]),
     ],
     "callbacks.ModelCheckpoint": [
         (lambda: callbacks.ModelCheckpoint(42), TypeError, ["filepath"]),

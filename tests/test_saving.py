@@ -154,3 +154,32 @@ def test_header_cannot_name_code(tmp_path, saved):
         np.savez(stream, **arrays)
     with pytest.raises(ValueError, match="Unknown layer class"):
         models.load_model(evil)
+
+
+@pytest.mark.parametrize("name,kwargs", [("SGD", {"momentum": 0.9}), ("Adam", {})],
+                         ids=["sgd-momentum", "adam"])
+def test_model_compiled_with_a_schedule_saves_loads_and_continues(tmp_path, name, kwargs):
+    from tensorcore import optimizers
+    from tensorcore.optimizers import schedules
+
+    schedule = schedules.ExponentialDecay(0.05, decay_steps=3, decay_rate=0.7, staircase=True)
+    model = _trained(getattr(optimizers, name)(learning_rate=schedule, **kwargs))
+    path = tmp_path / "scheduled.tcm"
+    model.save(path)
+    with np.load(path, allow_pickle=False) as archive:
+        header = json.loads(archive[saving.HEADER_KEY].tobytes())
+    assert header["compile"]["optimizer"]["config"]["learning_rate"] == \
+        schedules.serialize(schedule)
+    restored = models.load_model(path)
+    assert type(restored.optimizer) is type(model.optimizer)
+    assert isinstance(restored.optimizer._learning_rate, schedules.ExponentialDecay)
+    assert restored.optimizer._learning_rate.get_config() == schedule.get_config()
+    assert restored.optimizer.iterations == model.optimizer.iterations == 10
+    assert restored.optimizer.learning_rate == model.optimizer.learning_rate == schedule(10)
+    tc.random.seed(5)  # same dropout masks in both runs
+    model.fit(X, Y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    tc.random.seed(5)
+    restored.fit(X, Y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    assert restored.optimizer.iterations == model.optimizer.iterations == 15
+    for a, b in zip(model.get_weights(), restored.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

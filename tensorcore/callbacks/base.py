@@ -6,6 +6,11 @@ from __future__ import annotations
 class Callback:
     """Base class for objects notified at the start/end of training, epochs and batches."""
 
+    # True for callbacks that record the epoch logs (History): CallbackList tells them about
+    # the end of an epoch after the others, so they see values other callbacks add to the
+    # logs (e.g. "learning_rate"), as in Keras where History is the last callback.
+    _records_epoch_logs = False
+
     def __init__(self):
         self.model = None
         self.params: dict = {}
@@ -74,9 +79,13 @@ class CallbackList(Callback):
             callback.on_epoch_begin(epoch, logs)
 
     def on_epoch_end(self, epoch, logs=None) -> None:
-        """Forward on_epoch_end."""
+        """Forward on_epoch_end; callbacks that record the logs (History) are told last."""
         for callback in self.callbacks:
-            callback.on_epoch_end(epoch, logs)
+            if not callback._records_epoch_logs:
+                callback.on_epoch_end(epoch, logs)
+        for callback in self.callbacks:
+            if callback._records_epoch_logs:
+                callback.on_epoch_end(epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None) -> None:
         """Forward on_train_batch_begin."""

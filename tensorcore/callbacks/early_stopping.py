@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 from tensorcore.callbacks.base import Callback
-from tensorcore.callbacks.monitoring import check_mode, monitor_prefers_larger
+from tensorcore.callbacks.monitoring import (check_mode, check_non_negative_int, is_improvement,
+                                             monitor_prefers_larger, warn_missing_monitor)
 
 
 class EarlyStopping(Callback):
@@ -21,9 +21,7 @@ class EarlyStopping(Callback):
                  verbose: int = 0, mode: str = "auto", baseline: float | None = None,
                  restore_best_weights: bool = False, start_from_epoch: int = 0):
         super().__init__()
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError("EarlyStopping: patience must be a non-negative int. "
-                             f"Received: patience={patience!r}")
+        patience = check_non_negative_int("EarlyStopping", "patience", patience)
         self.monitor = monitor
         self.min_delta = abs(float(min_delta))
         self.patience = patience
@@ -49,17 +47,14 @@ class EarlyStopping(Callback):
         self.best_weights = None
 
     def _is_improvement(self, value: float, reference: float) -> bool:
-        if self.larger_is_better:
-            return value - self.min_delta > reference
-        return value + self.min_delta < reference
+        return is_improvement(value, reference, self.larger_is_better, self.min_delta)
 
     def on_epoch_end(self, epoch, logs=None) -> None:
         """Compare the monitored value with the best so far; maybe request a stop."""
         logs = logs or {}
         current = logs.get(self.monitor)
         if current is None:
-            warnings.warn(f"EarlyStopping is monitoring '{self.monitor}', which is not "
-                          f"available. Available: {', '.join(logs)}", stacklevel=2)
+            warn_missing_monitor("EarlyStopping", self.monitor, logs)
             return
         if epoch < self.start_from_epoch:
             return

@@ -6,7 +6,13 @@ from tensorcore.callbacks.base import Callback
 
 
 class History(Callback):
-    """Keeps ``history`` (metric name -> list of per-epoch values) and ``epoch`` (indices)."""
+    """Keeps ``history`` (metric name -> list of per-epoch values) and ``epoch`` (indices).
+
+    It is told about the end of an epoch after the other callbacks, so values they add to the
+    logs (such as the "learning_rate" of LearningRateScheduler/ReduceLROnPlateau) are recorded.
+    """
+
+    _records_epoch_logs = True
 
     def __init__(self):
         super().__init__()

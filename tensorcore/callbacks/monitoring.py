@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numbers
+import warnings
+
 
 def monitor_prefers_larger(monitor: str, mode: str, model) -> bool:
     """True when larger values of `monitor` are better, following mode/auto rules as Keras."""
@@ -23,3 +26,33 @@ def check_mode(owner: str, mode: str) -> str:
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max'. Received: mode={mode!r}")
     return mode
+
+
+def check_monitor(owner: str, monitor) -> str:
+    """Validate a monitor argument (the name of a logged quantity)."""
+    if not isinstance(monitor, str) or not monitor:
+        raise TypeError(f"{owner}: monitor must be the name of a logged quantity (a non-empty "
+                        f"str). Received: monitor={monitor!r}")
+    return monitor
+
+
+def check_non_negative_int(owner: str, name: str, value) -> int:
+    """Validate a count such as patience or cooldown."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{owner}: {name} must be a non-negative int. "
+                         f"Received: {name}={value!r}")
+    return int(value)
+
+
+def is_improvement(value: float, reference: float, larger_is_better: bool,
+                   min_delta: float) -> bool:
+    """True when `value` beats `reference` by more than min_delta in the preferred direction."""
+    if larger_is_better:
+        return value - min_delta > reference
+    return value + min_delta < reference
+
+
+def warn_missing_monitor(owner: str, monitor: str, logs: dict) -> None:
+    """Warn (pointing at the caller's caller) that the monitored quantity is not logged."""
+    warnings.warn(f"{owner} is monitoring '{monitor}', which is not available. "
+                  f"Available: {', '.join(logs)}", stacklevel=3)

@@ -1,5 +1,10 @@
-"""Optimizers: SGD, RMSprop, Adam, AdamW, resolvable by name in compile()."""
+"""Optimizers: SGD, RMSprop, Adam, AdamW, resolvable by name in compile().
 
+Learning-rate schedules (``ExponentialDecay`` etc.) live in ``tensorcore.optimizers.schedules``
+and can be passed as any optimizer's ``learning_rate``.
+"""
+
+from tensorcore.optimizers import schedules
 from tensorcore.optimizers.adam import Adam
 from tensorcore.optimizers.adamw import AdamW
 from tensorcore.optimizers.base import Optimizer
@@ -10,9 +15,12 @@ _BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
 
 
 def get(identifier) -> Optimizer:
-    """Return an optimizer for a name ("rmsprop", "adam", "sgd", "adamw") or an instance."""
+    """Return an optimizer for a name ("rmsprop", "adam", "sgd", "adamw"), an instance, or a
+    config dict as returned by serialize()."""
     if isinstance(identifier, Optimizer):
         return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower())
         if cls is None:
@@ -21,7 +29,7 @@ def get(identifier) -> Optimizer:
         return cls()
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
-    raise TypeError(f"optimizer must be a string or an Optimizer. Received: "
+    raise TypeError(f"optimizer must be a string, an Optimizer or a config dict. Received: "
                     f"optimizer={identifier!r}")
 
 
@@ -41,4 +49,5 @@ def deserialize(config: dict) -> Optimizer:
     return _BY_NAME[name].from_config(config.get("config", {}))
 
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "deserialize", "get", "serialize"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "deserialize", "get", "schedules",
+           "serialize"]

@@ -10,6 +10,7 @@ import numpy as np
 
 import tensorcore as tc
 from tensorcore.backend import current as current_backend
+from tensorcore.optimizers import schedules
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -54,6 +55,13 @@ class Optimizer:
     ``apply_gradients`` clips the gradients (clipnorm per variable, clipvalue, or
     global_clipnorm), applies decoupled weight decay when set (``var -= var * wd * lr``), runs
     ``update_step`` for every variable without recording on the tape, then counts the step.
+
+    ``learning_rate`` is a float or a ``schedules.LearningRateSchedule``. With a schedule, each
+    ``apply_gradients`` call uses ``schedule(iterations)`` (the count before that step), and
+    reading ``optimizer.learning_rate`` gives that current value as a float (as in Keras 3);
+    the schedule itself stays in ``optimizer._learning_rate``. A float learning rate can be
+    reassigned at any time (``optimizer.learning_rate = 0.01``, validated); one given as a
+    schedule cannot be replaced by a float (TypeError), only by another schedule.
     """
 
     # Names of the per-variable state tensors, in a fixed order (used for saving).
@@ -63,8 +71,9 @@ class Optimizer:
                  weight_decay: float | None = None, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None):
         owner = type(self).__name__
-        self.learning_rate = _check_positive(owner, "learning_rate", learning_rate,
-                                             allow_zero=True)
+        self._learning_rate: float | schedules.LearningRateSchedule = 0.0
+        self._learning_rate_schedule: schedules.LearningRateSchedule | None = None
+        self._set_learning_rate(learning_rate)
         self.name = name or owner.lower()
         self.weight_decay = (None if weight_decay is None
                              else _check_positive(owner, "weight_decay", weight_decay, True))
@@ -80,6 +89,50 @@ class Optimizer:
                                 else _check_positive(owner, "global_clipnorm", global_clipnorm))
         self.iterations = 0
         self._state: dict[int, dict[str, tc.Tensor]] = {}
+
+    # ------------------------------------------------------------------ learning rate
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate the next step will use, as a float (a schedule is evaluated)."""
+        if self._learning_rate_schedule is None:
+            return self._learning_rate
+        return self._scheduled_learning_rate()
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if self._learning_rate_schedule is not None \
+                and not isinstance(value, schedules.LearningRateSchedule):
+            raise TypeError(
+                f"{type(self).__name__}: this optimizer was created with a learning rate "
+                f"schedule ({type(self._learning_rate_schedule).__name__}), so its "
+                f"learning_rate cannot be set to a float. Received: learning_rate={value!r}. "
+                "Create the optimizer with a float learning_rate to change it during training."
+            )
+        self._set_learning_rate(value)
+
+    def _set_learning_rate(self, value) -> None:
+        """Validate and store a float or LearningRateSchedule learning rate."""
+        if isinstance(value, schedules.LearningRateSchedule):
+            self._learning_rate = value
+            self._learning_rate_schedule = value
+            return
+        owner = type(self).__name__
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{owner}: learning_rate must be a non-negative float or a "
+                            f"LearningRateSchedule. Received: learning_rate={value!r}")
+        self._learning_rate = _check_positive(owner, "learning_rate", value, allow_zero=True)
+        self._learning_rate_schedule = None
+
+    def _scheduled_learning_rate(self) -> float:
+        """The schedule's value at the current step, checked to be a usable rate."""
+        schedule = self._learning_rate_schedule
+        value = schedule(self.iterations)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{type(self).__name__}: the learning rate schedule "
+                             f"{type(schedule).__name__} returned {value!r} at step "
+                             f"{self.iterations}; expected a finite non-negative float")
+        return float(value)
 
     # ------------------------------------------------------------------ state
     def build_variable(self, variable: tc.Tensor) -> dict[str, tc.Tensor]:
@@ -114,15 +167,18 @@ class Optimizer:
                     f"{tuple(np.shape(gradient))} does not match variable shape "
                     f"{tuple(variable.shape)}"
                 )
+        # The rate for this step: the float itself, or the schedule at the step count so far.
+        learning_rate = (self._learning_rate if self._learning_rate_schedule is None
+                         else self._scheduled_learning_rate())
         with tc.no_grad():
             grads = [self._as_gradient(g, v) for g, v in pairs]
             variables = [v for _, v in pairs]
             grads = self._clip(grads)
             if self.weight_decay:
                 for variable in variables:
-                    variable.assign_sub(variable * (self.weight_decay * self.learning_rate))
+                    variable.assign_sub(variable * (self.weight_decay * learning_rate))
             for gradient, variable in zip(grads, variables):
-                self.update_step(gradient, variable, self.learning_rate)
+                self.update_step(gradient, variable, learning_rate)
         self.iterations += 1
         return self.iterations
 
@@ -155,9 +211,11 @@ class Optimizer:
     # ------------------------------------------------------------------ config / saving
     def get_config(self) -> dict:
         """Constructor arguments as a JSON-ready dict."""
+        schedule = self._learning_rate_schedule
         return {
             "name": self.name,
-            "learning_rate": self.learning_rate,
+            "learning_rate": (self._learning_rate if schedule is None
+                              else schedules.serialize(schedule)),
             "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm,
             "clipvalue": self.clipvalue,
@@ -166,7 +224,13 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config: dict) -> "Optimizer":
-        """Create an optimizer from get_config()'s output."""
+        """Create an optimizer from get_config()'s output (a schedule given as a dict)."""
+        if not isinstance(config, dict):
+            raise TypeError(f"{cls.__name__}.from_config: config must be a dict. "
+                            f"Received: config={config!r}")
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
         return cls(**config)
 
     def get_state(self, variables: list[tc.Tensor]) -> dict[str, np.ndarray]:
@@ -205,4 +269,4 @@ class Optimizer:
         self.iterations = int(np.asarray(arrays.get("iterations", 0)).item())
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} learning_rate={self.learning_rate}>"
+        return f"<{type(self).__name__} learning_rate={self._learning_rate!r}>"
