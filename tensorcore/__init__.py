@@ -13,6 +13,7 @@ from .dtypes import float32, float64, int32, int64, bool_ as bool  # noqa: A001
 from .tensor import (Tensor, tensor, as_tensor, from_numpy, from_dlpack, zeros, ones, full,
                      zeros_like, ones_like, arange, eye)
 from . import _methods  # noqa: F401  (attaches operators and methods to Tensor)
+from ._methods import floor_divide, remainder
 from .ops_elementwise import (add, subtract, multiply, divide, power, negative, maximum,
                               minimum, equal, not_equal, less, less_equal, greater,
                               greater_equal, exp, log, sqrt, abs, square, tanh, sigmoid, relu,
@@ -32,7 +33,7 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative", "maximum", "minimum",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "exp", "log",
     "sqrt", "abs", "square", "tanh", "sigmoid", "relu", "sign", "reciprocal", "where", "clip",
-    "sum", "mean", "max", "min", "var", "argmax", "argmin", "logsumexp", "reshape", "flatten",
+    "floor_divide", "remainder", "sum", "mean", "max", "min", "var", "argmax", "argmin", "logsumexp", "reshape", "flatten",
     "permute_dims", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
     "concatenate", "stack", "matmul", "softmax", "log_softmax", "no_grad", "enable_grad",
     "is_grad_enabled", "autograd", "random", "set_backend", "get_backend", "set_num_threads",

@@ -11,6 +11,23 @@ def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
+def _division_operands(op: str, a, b) -> tuple:
+    """Operands of // and % as Tensors (Python scalars kept), checked before any kernel."""
+    from ._dispatch import broadcast_shapes
+    from .ops_elementwise import _operand
+
+    ta, tb = _operand(a, op), _operand(b, op)  # None: a Python scalar
+    for t, x in ((ta, a), (tb, b)):
+        kind = t.dtype.kind if t is not None else ("b" if isinstance(x, bool) else "n")
+        if kind == "b":
+            raise TypeError(f"{op}: boolean operands are not supported; received "
+                            f"{type(x).__name__ if t is None else 'a bool tensor'}. Cast to an "
+                            "integer or float dtype first")
+    if ta is not None and tb is not None:
+        broadcast_shapes(op, ta.shape, tb.shape)
+    return (a if ta is None else ta), (b if tb is None else tb)
+
+
 def floor_divide(a, b) -> Tensor:
     """a // b, rounded toward -inf like NumPy and PyTorch (integer x // 0 gives 0).
 
@@ -19,11 +36,8 @@ def floor_divide(a, b) -> Tensor:
     """
     from .array_api._elementwise import floor_divide as _floor_divide
     from .autograd import no_grad
-    from .ops_elementwise import _operand
 
-    ta, tb = _operand(a, "floor_divide"), _operand(b, "floor_divide")  # None: a scalar
-    a = a if ta is None else ta
-    b = b if tb is None else tb
+    a, b = _division_operands("floor_divide", a, b)
     with no_grad():
         return _floor_divide(a, b)
 
@@ -31,6 +45,7 @@ def floor_divide(a, b) -> Tensor:
 def remainder(a, b) -> Tensor:
     """a % b = a - b * (a // b), with the sign of b like NumPy and PyTorch (integer x % 0
     gives 0). Differentiable: d/da = 1, d/db = -(a // b)."""
+    a, b = _division_operands("remainder", a, b)
     q = floor_divide(a, b)
     r = ew.subtract(a, ew.multiply(b, q))
     if r.dtype.kind == "f":  # q == 0: a itself (exact, and 3 % inf stays 3 as in NumPy)

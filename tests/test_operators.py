@@ -96,3 +96,15 @@ def test_logical_operators_reject_other_dtypes(backend, expr, symbol):
     with pytest.raises(TypeError, match=f"only bool tensors support '\\{symbol}'"
                        if symbol in "|^" else f"only bool tensors support '{symbol}'"):
         expr(i, m)
+
+
+def test_top_level_functions_match_the_operators(backend):
+    a = np.array([7, -7, 5, 9], np.int64)
+    t = tc.tensor(a)
+    np.testing.assert_array_equal(tc.floor_divide(t, 2).numpy(), a // 2)
+    np.testing.assert_array_equal(tc.remainder(t, -3).numpy(), a % -3)
+    np.testing.assert_array_equal(tc.floor_divide(a, t).numpy(), a // a)  # array first
+    with pytest.raises(TypeError, match="floor_divide: boolean"):
+        tc.floor_divide(tc.tensor([True, False]), tc.tensor([True, True]))
+    with pytest.raises(TypeError, match="remainder: boolean"):
+        tc.tensor([1.0]) % tc.tensor([True])
