@@ -34,10 +34,15 @@ def floor_divide(a, b) -> Tensor:
     Piecewise constant, so it carries no gradient (PyTorch's floor_divide has none either).
     Integers go through float64: exact while |a| < 2**53.
     """
+    a, b = _division_operands("floor_divide", a, b)
+    return _floor_divide_checked(a, b)
+
+
+def _floor_divide_checked(a, b) -> Tensor:
+    """floor_divide on operands already checked by _division_operands."""
     from .array_api._elementwise import floor_divide as _floor_divide
     from .autograd import no_grad
 
-    a, b = _division_operands("floor_divide", a, b)
     with no_grad():
         return _floor_divide(a, b)
 
@@ -46,7 +51,7 @@ def remainder(a, b) -> Tensor:
     """a % b = a - b * (a // b), with the sign of b like NumPy and PyTorch (integer x % 0
     gives 0). Differentiable: d/da = 1, d/db = -(a // b)."""
     a, b = _division_operands("remainder", a, b)
-    q = floor_divide(a, b)
+    q = _floor_divide_checked(a, b)
     r = ew.subtract(a, ew.multiply(b, q))
     if r.dtype.kind == "f":  # q == 0: a itself (exact, and 3 % inf stays 3 as in NumPy)
         r = ew.where(ew.equal(q, 0), a, r)

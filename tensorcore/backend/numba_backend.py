@@ -35,6 +35,11 @@ PARALLEL_MIN_MATH = 1 << 17            # transcendental ops (exp, log, tanh, ...
 PARALLEL_MIN_FLOPS = 1 << 23           # matmul multiply-adds
 _MATH_OPS = {"exp", "log", "tanh", "sigmoid", "sqrt", "power", "logsumexp"}
 
+
+def _min_elements(op: str) -> int:
+    """Parallel threshold (elements) for an elementwise op or reduction named ``op``."""
+    return PARALLEL_MIN_MATH if op in _MATH_OPS else PARALLEL_MIN_ELEMENTS
+
 _ARITH = {
     "add": _sc.ADD, "subtract": _sc.SUBTRACT, "multiply": _sc.MULTIPLY, "divide": _sc.DIVIDE,
     "maximum": _sc.MAXIMUM, "minimum": _sc.MINIMUM, "power": _sc.POWER,
@@ -92,7 +97,7 @@ def binary(op: str, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
     if total == 0:
         return
     (ba, bb, bo), offsets, strides, shape = operand_table((a, b, out))
-    chunks = _chunks(total, PARALLEL_MIN_MATH if op in _MATH_OPS else PARALLEL_MIN_ELEMENTS)
+    chunks = _chunks(total, _min_elements(op))
     code = _COMPARE.get(op)
     if code is not None:
         if chunks == 1:
@@ -114,7 +119,7 @@ def unary(op: str, a: np.ndarray, out: np.ndarray) -> None:
         return
     (ba, bo), offsets, strides, shape = operand_table((a, out))
     code = _UNARY[op]
-    chunks = _chunks(total, PARALLEL_MIN_MATH if op in _MATH_OPS else PARALLEL_MIN_ELEMENTS)
+    chunks = _chunks(total, _min_elements(op))
     if chunks == 1:
         _ew.unary_range(code, ba, bo, offsets, strides, shape, 0, total)
     else:
@@ -216,8 +221,7 @@ def reduce(op: str, a: np.ndarray, axes: Tuple[int, ...], out: np.ndarray,
             np.array([kstrides], dtype=np.int64), np.array(kshape, dtype=np.int64),
             np.array(rshape, dtype=np.int64), np.array(rstrides, dtype=np.int64),
             out.reshape(-1), ddof, _zero(a.dtype))
-    threshold = PARALLEL_MIN_MATH if op in _MATH_OPS else PARALLEL_MIN_ELEMENTS
-    chunks = min(_chunks(a.size, threshold), n_out)
+    chunks = min(_chunks(a.size, _min_elements(op)), n_out)
     if chunks <= 1:
         _red.reduce_range(*args, 0, n_out)
     else:
