@@ -161,6 +161,9 @@ static int tc_py_matmul(int dtype, int batch_ndim, const int64_t *batch_shape,
     TC_PY_STRIDES(bb, bbb, dtype)
     TC_PY_STRIDES(cb, cbb, dtype)
     (void)ndim;
+    if (rsa % isz || csa % isz || rsb % isz || csb % isz || rsc % isz || csc % isz) {
+        return TC_ERR_INVALID;
+    }
     return tc_matmul(dtype, batch_ndim, batch_shape, ab, bb, cb, m, n, k,
                      a, rsa / isz, csa / isz, b, rsb / isz, csb / isz,
                      c, rsc / isz, csc / isz);

@@ -7,7 +7,19 @@
  * Conventions: every function returns int status (0 = TC_OK, negative = error, message
  * from tc_last_error()); strides are counted in ELEMENTS (not bytes) and may be
  * negative or zero (broadcast) for inputs; shapes are int64. Pointers given as `data`
- * point at the element with all indices 0 (NumPy convention). */
+ * point at the element with all indices 0 (NumPy convention).
+ *
+ * Layout and aliasing rules (the caller's duty: these functions do not check them, and
+ * breaking one gives wrong results or out-of-bounds reads):
+ * - data pointers are aligned to the item size; a NumPy view whose BYTE stride is not a
+ *   multiple of the item size (rec['a'] of a structured array) has no element stride:
+ *   copy it to a contiguous buffer first (tensorcore's Python layer and the jitted
+ *   entry points of tensorcore.numba_interop do; the raw pointers do not);
+ * - outputs never have zero or self-overlapping strides (each element written once);
+ * - tc_gemm / tc_matmul: C must not overlap A or B at all (A and B are read after parts
+ *   of C are written);
+ * - elementwise / copy / clip / where: `out` may be exactly the same view as an input
+ *   (in place) but must not partially overlap one. */
 #ifndef TENSORCORE_H
 #define TENSORCORE_H
 #include <stdint.h>

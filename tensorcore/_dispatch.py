@@ -17,6 +17,77 @@ from .backend import current as backend
 
 _as_strided = np.lib.stride_tricks.as_strided
 
+# Highest rank the kernels take (TC_MAX_DIMS in csrc/tc_internal.h; the Numba kernels use
+# the same limit so both backends accept the same arrays).
+MAX_NDIM = 32
+
+
+# ---------------------------------------------------------------------- the array boundary
+# Every NumPy array that enters tensorcore (op operands, tc.tensor, as_tensor, from_numpy,
+# from_dlpack, assign values, numba_interop) passes `accept_array`; every array written in
+# place (assign*, __setitem__, in-place operators) passes `check_target`. The kernels of
+# both backends count strides in ELEMENTS, so they may only see element-aligned strides.
+
+def check_rank(op: str, ndim: int) -> None:
+    """ValueError naming the op when a rank exceeds what the kernels take."""
+    if ndim > MAX_NDIM:
+        raise ValueError(f"{op}: arrays of rank {ndim} are not supported; expected at most "
+                         f"{MAX_NDIM} dimensions")
+
+
+def element_aligned(array: np.ndarray) -> bool:
+    """True when the data pointer and every byte stride are multiples of the item size
+    (what the kernels need: they divide byte strides by the item size)."""
+    if not array.flags.aligned:
+        return False
+    item = array.itemsize
+    for stride in array.strides:
+        if stride % item:
+            return False
+    return array.__array_interface__["data"][0] % item == 0 or array.size == 0
+
+
+def accept_array(op: str, array: np.ndarray) -> np.ndarray:
+    """An incoming NumPy array as the kernels may read it: itself when its strides are
+    element-aligned (negative and zero strides included), else a C-contiguous copy (views
+    of structured arrays such as rec['a'] have byte strides like 18 for 4-byte floats)."""
+    check_rank(op, array.ndim)
+    if element_aligned(array):
+        return array
+    out = np.empty(array.shape, array.dtype)
+    out[...] = array  # a byte-level move by NumPy's storage layer, no arithmetic
+    return out
+
+
+def self_overlapping(array: np.ndarray) -> bool:
+    """True when two different indices of `array` may address the same memory (zero
+    strides of broadcast/expanded views, or strides smaller than the inner extent)."""
+    if array.size == 0:
+        return False
+    dims = sorted((abs(s), n) for n, s in zip(array.shape, array.strides) if n > 1)
+    extent = array.itemsize
+    for stride, n in dims:
+        if stride < extent:
+            return True
+        extent += stride * (n - 1)
+    return False
+
+
+def check_target(op: str, array: np.ndarray) -> None:
+    """Refuse an array as an output / in-place target unless each element is written once
+    at an element-aligned address (ValueError naming the op)."""
+    if not array.flags.writeable:
+        raise ValueError(f"{op}: the tensor is read-only (for example a broadcast view); "
+                         "expected a writeable tensor")
+    if not element_aligned(array):
+        raise ValueError(f"{op}: the tensor's strides {array.strides} are not multiples of "
+                         f"its item size {array.itemsize}; cannot write into it")
+    if self_overlapping(array):
+        raise ValueError(f"{op}: the tensor's memory overlaps itself (strides "
+                         f"{array.strides} for shape {array.shape}, e.g. an expanded or "
+                         "broadcast view); writing into it would hit one element several "
+                         "times; write into a copy instead")
+
 
 def broadcast_shapes(op: str, *shapes: tuple) -> tuple:
     """The NumPy broadcast of several shapes, or a ValueError naming the op and shapes."""
@@ -135,6 +206,7 @@ def normalize_shape(op: str, shape: Any) -> tuple:
             raise ValueError(f"{op}: negative dimension in shape {items}; "
                              "expected sizes >= 0")
         result.append(int(n))
+    check_rank(op, len(result))
     total = 1
     for n in result:
         total *= n

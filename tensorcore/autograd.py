@@ -89,11 +89,32 @@ def attach(out, parents: tuple, backward: Callable, name: str):
     `backward(grad, out)` returns one gradient (Tensor or None) per parent; it may return
     gradients in the broadcast output shape (the engine sums them back). The record lives
     on the tensor itself: `_node = (backward, name)` and `_parents`; after a backward pass
-    without retain_graph the rule becomes None (released) and the parents are dropped."""
+    without retain_graph the rule becomes None (released) and the parents are dropped.
+    The node also saves the version of each parent and of `out`: backward refuses to run
+    the rule once any of them was written in place since (its values are stale)."""
     out.requires_grad = True
-    out._node = (backward, name)
+    out._node = (backward, name, (out._version,) + tuple(p._version for p in parents))
     out._parents = parents
     return out
+
+
+def _check_versions(tensor) -> None:
+    """RuntimeError naming the op when a tensor the op used changed in place since."""
+    node = tensor._node
+    saved = node[2] if len(node) > 2 else None
+    if saved is None:
+        return
+    current = (tensor._version,) + tuple(p._version for p in tensor._parents)
+    if current == saved:
+        return
+    for i, (now, then) in enumerate(zip(current, saved)):
+        if now != then:
+            what = "its output" if i == 0 else f"its input {i - 1} (shape " \
+                f"{tensor._parents[i - 1].shape})"
+            raise RuntimeError(
+                f"backward: {what} used by the op '{node[1]}' was modified in place after "
+                f"the op ran (version {now}, saved at version {then}), so its gradient would "
+                "be wrong; modify a copy, or run backward before writing in place")
 
 
 def custom_op(out: np.ndarray, parents: tuple, backward: Callable, name: str = "custom"):
@@ -182,6 +203,7 @@ def _run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
                 capture[id(tensor)] = _add(capture[id(tensor)], grad)
             if grad is None:
                 continue
+            _check_versions(tensor)
             parent_grads = tensor._node[0](grad, tensor)
             if not isinstance(parent_grads, tuple):
                 parent_grads = (parent_grads,)

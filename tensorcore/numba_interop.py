@@ -13,12 +13,24 @@
 
 Two levels are offered, both usable inside `@njit` functions:
 
-- jitted entry points that take NumPy arrays (any strides, including views) and raise
-  ValueError on bad shapes/dtypes: `matmul(a, b, out)`, `binary(op, a, b, out)`,
-  `unary(op, a, out)`, `copy(src, out)`, with op codes `ADD`, `MULTIPLY`, `EXP`, ...;
+- jitted entry points that take NumPy arrays and raise ValueError on bad shapes/dtypes:
+  `matmul(a, b, out)`, `binary(op, a, b, out)`, `unary(op, a, out)`, `copy(src, out)`,
+  with op codes `ADD`, `MULTIPLY`, `EXP`, ...;
 - the raw C functions as ctypes function pointers (`tc_gemm`, `tc_matmul`, `tc_binary`,
   `tc_unary`, `tc_where`, `tc_copy`, `tc_reduce`): pass `array.ctypes.data` for data
   pointers and strides IN ELEMENTS (see csrc/tensorcore.h); they return a status code.
+
+Layout and aliasing rules (checked by the jitted entry points, ValueError otherwise; the raw
+C functions do NOT check them, see csrc/tensorcore.h):
+
+- every byte stride and the address must be a multiple of the item size (views of
+  structured arrays such as rec['a'] are not: pass np.ascontiguousarray(view));
+  negative strides are fine, and zero strides are fine for inputs;
+- `out` must not have zero or overlapping strides (no np.broadcast_to views);
+- `matmul`: `out` must not overlap `a` or `b` at all;
+- `binary`, `unary`, `copy`: `out` may be exactly an input (in place) but must not
+  partially overlap one (the overlap test is by address range, so interleaved views of
+  one buffer count as overlapping).
 
 The pointers come from the already loaded `tensorcore._C` extension, so Python and jitted
 code share one library (and its thread pool). Importing this module imports Numba;
@@ -94,7 +106,92 @@ def _shape(a):
 
 
 @numba.njit
+def _check_layout(a):
+    """ValueError unless the address and every byte stride of `a` are multiples of its
+    item size (views of structured arrays such as rec['a'] are not)."""
+    if a.ctypes.data % a.itemsize != 0:
+        raise ValueError("tensorcore.numba_interop: an array's address is not a multiple "
+                         "of its item size; pass np.ascontiguousarray(a)")
+    for d in range(a.ndim):
+        if a.strides[d] % a.itemsize != 0:
+            raise ValueError("tensorcore.numba_interop: an array's byte strides are not "
+                             "multiples of its item size (a view of a structured array?); "
+                             "pass np.ascontiguousarray(a)")
+
+
+@numba.njit
+def _byte_range(a):
+    """[first, last] byte addresses an array touches (first > last when it is empty)."""
+    lo = a.ctypes.data
+    hi = lo
+    for d in range(a.ndim):
+        if a.shape[d] == 0:
+            return 1, 0
+        step = a.strides[d] * (a.shape[d] - 1)
+        if step < 0:
+            lo += step
+        else:
+            hi += step
+    return lo, hi + a.itemsize - 1
+
+
+@numba.njit
+def _overlap(a, b):
+    """True when the byte ranges of a and b intersect (conservative alias test)."""
+    alo, ahi = _byte_range(a)
+    blo, bhi = _byte_range(b)
+    return alo <= ahi and blo <= bhi and alo <= bhi and blo <= ahi
+
+
+@numba.njit
+def _same_view(a, out):
+    """True when a is exactly the array out (same address, shape and strides)."""
+    if a.ctypes.data != out.ctypes.data or a.ndim != out.ndim or a.itemsize != out.itemsize:
+        return False
+    for d in range(a.ndim):
+        if a.shape[d] != out.shape[d] or a.strides[d] != out.strides[d]:
+            return False
+    return True
+
+
+@numba.njit
+def _check_out(out):
+    """ValueError when out would have one element written twice (zero or overlapping
+    strides, as in np.broadcast_to views)."""
+    _check_layout(out)
+    n = 0
+    for d in range(out.ndim):
+        if out.shape[d] > 1:
+            n += 1
+    sizes = np.empty(n, np.int64)
+    steps = np.empty(n, np.int64)
+    i = 0
+    for d in range(out.ndim):
+        if out.shape[d] > 1:
+            sizes[i] = out.shape[d]
+            steps[i] = abs(out.strides[d])
+            i += 1
+    order = np.argsort(steps)
+    extent = out.itemsize
+    for j in range(n):
+        if steps[order[j]] < extent:
+            raise ValueError("tensorcore.numba_interop: out has zero or overlapping strides "
+                             "(a broadcast view?); each output element must be distinct")
+        extent += steps[order[j]] * (sizes[order[j]] - 1)
+
+
+@numba.njit
+def _check_elementwise_alias(a, out):
+    """Elementwise kernels may write into exactly an input (in place), never into memory
+    that partially overlaps one."""
+    if _overlap(a, out) and not _same_view(a, out):
+        raise ValueError("tensorcore.numba_interop: out partially overlaps an input; "
+                         "pass a separate output array (or exactly the input, in place)")
+
+
+@numba.njit
 def _strides(a):
+    _check_layout(a)
     strides = np.zeros(max(a.ndim, 1), np.int64)
     for d in range(a.ndim):
         strides[d] = a.strides[d] // a.itemsize
@@ -123,6 +220,12 @@ def matmul(a, b, out):
     code = dtype_code(a)
     if dtype_code(b) != code or dtype_code(out) != code or code == BOOL:
         raise ValueError("tensorcore.numba_interop.matmul: a, b, out need one non-bool dtype")
+    _check_layout(a)
+    _check_layout(b)
+    _check_out(out)
+    if _overlap(a, out) or _overlap(b, out):
+        raise ValueError("tensorcore.numba_interop.matmul: out overlaps a or b; the product "
+                         "reads its inputs after writing out, so out must be a separate array")
     sa, sb, so = a.strides, b.strides, out.strides
     size = a.itemsize
     status = tc_gemm(code, m, n, k, 1.0, a.ctypes.data, sa[0] // size, sa[1] // size,
@@ -142,6 +245,9 @@ def binary(op, a, b, out):
     if dtype_code(b) != code or dtype_code(out) != out_code:
         raise ValueError("tensorcore.numba_interop.binary: a and b need one dtype; out that "
                          "dtype (bool for comparisons)")
+    _check_out(out)
+    _check_elementwise_alias(a, out)
+    _check_elementwise_alias(b, out)
     shape, so, sa, sb = _shape(out), _strides(out), _strides(a), _strides(b)
     status = tc_binary(op, code, out.ndim, shape.ctypes.data, out.ctypes.data, so.ctypes.data,
                        a.ctypes.data, sa.ctypes.data, b.ctypes.data, sb.ctypes.data)
@@ -157,6 +263,8 @@ def unary(op, a, out):
     code = dtype_code(a)
     if dtype_code(out) != code:
         raise ValueError("tensorcore.numba_interop.unary: a and out need one dtype")
+    _check_out(out)
+    _check_elementwise_alias(a, out)
     shape, so, sa = _shape(out), _strides(out), _strides(a)
     status = tc_unary(op, code, out.ndim, shape.ctypes.data, out.ctypes.data, so.ctypes.data,
                       a.ctypes.data, sa.ctypes.data)
@@ -169,6 +277,10 @@ def unary(op, a, out):
 def copy(src, out):
     """out[...] = src converted to out's dtype (same shape; any strides); jitted."""
     _check_shapes(src, out)
+    _check_out(out)
+    if _overlap(src, out) and not (_same_view(src, out) and src.itemsize == out.itemsize):
+        raise ValueError("tensorcore.numba_interop.copy: out overlaps src; pass a separate "
+                         "output array")
     shape, so, ss = _shape(out), _strides(out), _strides(src)
     status = tc_copy(dtype_code(src), dtype_code(out), out.ndim, shape.ctypes.data,
                      out.ctypes.data, so.ctypes.data, src.ctypes.data, ss.ctypes.data)

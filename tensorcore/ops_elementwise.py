@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
-from ._dispatch import (broadcast_shapes, cast, check_dtype, expand, is_scalar,
+from ._dispatch import (accept_array, broadcast_shapes, cast, check_dtype, expand, is_scalar,
                         scalar_array)
 from .autograd import attach, is_grad_enabled, needs_grad
 from .backend import current as backend
@@ -34,7 +34,7 @@ def _operand(x: Any, op: str) -> Tensor | None:
         return None
     if isinstance(x, np.ndarray):
         if x.dtype in _ALL:
-            return Tensor._wrap(x)
+            return Tensor._wrap(accept_array(op, x))
         return as_tensor(x)
     if isinstance(x, (list, tuple)):
         return as_tensor(x)

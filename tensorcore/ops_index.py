@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._dispatch import contiguous
+from ._dispatch import check_target, contiguous
 from .autograd import attach, needs_grad
 from .backend import current as backend
 from .tensor import Tensor
@@ -111,10 +111,12 @@ def _index_backward(g: Tensor, shape: tuple, key: tuple, advanced: bool) -> Tens
 def setitem_advanced(t: Tensor, key: Any, value: Any) -> None:
     """t[key] = value for integer/bool array keys (last write wins, as NumPy)."""
     norm, _ = _normalize_key(key, "__setitem__")
+    check_target("__setitem__", t.data)
     src = value.data if isinstance(value, Tensor) else value
     try:
         t.data[norm] = src
     except IndexError as exc:
         raise IndexError(f"__setitem__: {exc} (tensor shape {t.shape})") from None
-    except ValueError as exc:
-        raise ValueError(f"__setitem__: {exc}") from None
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"__setitem__: cannot store {value!r} in a "
+                         f"{t.dtype} tensor: {exc}") from None

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd, dtypes
-from ._dispatch import cast, is_scalar, normalize_shape
+from ._dispatch import accept_array, cast, check_rank, check_target, is_scalar, normalize_shape
 from .backend import current as backend
 
 
@@ -23,7 +23,7 @@ def _to_array(data: Any, dtype: Any, op: str) -> np.ndarray:
     if isinstance(data, Tensor):
         source = data.data
     elif isinstance(data, np.ndarray):
-        source = data
+        source = accept_array(op, data)
     else:
         if isinstance(data, (str, bytes)) or isinstance(data, complex):
             raise TypeError(f"{op}: cannot make a tensor from {type(data).__name__} "
@@ -41,6 +41,7 @@ def _to_array(data: Any, dtype: Any, op: str) -> np.ndarray:
         elif source.dtype.kind not in "biuf":
             raise TypeError(f"{op}: cannot make a tensor from data of NumPy dtype "
                             f"{source.dtype}; expected bool, int or float values")
+        check_rank(op, source.ndim)
     stored = dtypes.storage_dtype(source.dtype, op)
     if stored != source.dtype:
         source = source.astype(stored)  # widening foreign dtypes (uint8, float16, ...) on entry
@@ -53,8 +54,12 @@ def _to_array(data: Any, dtype: Any, op: str) -> np.ndarray:
 class Tensor:
     """An n-dimensional array with a dtype, a shape and optional gradient tracking."""
 
-    # _node is None for leaves, else (backward rule, op name); _parents are the op's inputs.
-    __slots__ = ("data", "requires_grad", "grad", "_node", "_parents", "__weakref__")
+    # _node is None for leaves, else (backward rule, op name, saved versions); _parents are
+    # the op's inputs. _version counts in-place writes (assign*, __setitem__, optimizer
+    # steps, in-place operators): autograd records it when an op uses the tensor and
+    # refuses to backpropagate through values changed since.
+    __slots__ = ("data", "requires_grad", "grad", "_node", "_parents", "_version",
+                 "__weakref__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected ops
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
@@ -62,6 +67,7 @@ class Tensor:
         self.grad = None
         self._node = None
         self._parents = ()
+        self._version = 0
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -75,6 +81,7 @@ class Tensor:
         t.grad = None
         t._node = None
         t._parents = ()
+        t._version = 0
         return t
 
     # ------------------------------------------------------------------ properties
@@ -274,14 +281,17 @@ class Tensor:
 
     # ------------------------------------------------------------------ in-place (no grad)
     def _assign(self, op: str | None, value: Any) -> "Tensor":
-        from ._dispatch import broadcast_shapes, expand, scalar_array
         name = {None: "assign", "add": "assign_add", "subtract": "assign_sub"}[op]
-        if not self.data.flags.writeable:
-            raise ValueError(f"{name}: the tensor is read-only (a broadcast view)")
+        return self._write(name, op, value)
+
+    def _write(self, name: str, op: str | None, value: Any) -> "Tensor":
+        """self[...] = value (op None) or self[...] = self <op> value, in place."""
+        from ._dispatch import broadcast_shapes, expand, scalar_array
+        check_target(name, self.data)
         if isinstance(value, Tensor):
             src = value.data
         elif isinstance(value, np.ndarray) and value.dtype in dtypes.SUPPORTED:
-            src = value
+            src = accept_array(name, value)
         elif is_scalar(value):
             src = scalar_array(value, self.dtype, name)
         else:
@@ -292,6 +302,7 @@ class Tensor:
         src = expand(src, self.shape)
         if self.size == 0:
             return self
+        self._version += 1
         # Kernels allow out to be exactly an input view but never a partial overlap (e.g.
         # t.assign_add(t.T)): copy such a value first.
         same_view = src.__array_interface__["data"][0] == self.data.__array_interface__[
@@ -323,12 +334,14 @@ class Tensor:
             raise RuntimeError("__setitem__: in-place assignment into a tensor that requires "
                                "grad is not recorded; do it under tc.no_grad()")
         from .ops_index import index_view
+        check_target("__setitem__", self.data)
         view = index_view(self, key, "__setitem__")
         if view is not None:
-            Tensor._wrap(view)._assign(None, value)
+            Tensor._wrap(view)._write("__setitem__", None, value)
         else:
             from .ops_index import setitem_advanced
             setitem_advanced(self, key, value)
+        self._version += 1
 
 
 # ---------------------------------------------------------------------- creation
@@ -344,22 +357,25 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     if isinstance(data, Tensor):
         return data.astype(dtype)
     if isinstance(data, np.ndarray) and data.dtype in dtypes.SUPPORTED and \
-            (dtype is None or dtypes.as_dtype(dtype) == data.dtype):
-        return Tensor._wrap(data)
+            (dtype is None or dtypes.as_dtype(dtype, "as_tensor") == data.dtype):
+        return Tensor._wrap(accept_array("as_tensor", data))
     return Tensor(data, dtype=dtype)
 
 
-def from_numpy(array: np.ndarray) -> Tensor:
+def from_numpy(array: np.ndarray, _op: str = "from_numpy") -> Tensor:
     """A tensor sharing memory with a NumPy array (zero-copy; dtype must be supported)."""
+    from ._dispatch import element_aligned
     if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy: expected a numpy.ndarray, received "
+        raise TypeError(f"{_op}: expected a numpy.ndarray, received "
                         f"{type(array).__name__}")
     if array.dtype not in dtypes.SUPPORTED:
-        raise TypeError(f"from_numpy: unsupported dtype {array.dtype} for zero-copy; expected "
+        raise TypeError(f"{_op}: unsupported dtype {array.dtype} for zero-copy; expected "
                         "float32, float64, int32, int64 or bool (use tc.tensor to convert)")
-    if any(s % array.itemsize for s in array.strides):
-        raise ValueError("from_numpy: strides that are not a multiple of the item size are "
-                         "not supported")
+    check_rank(_op, array.ndim)
+    if not element_aligned(array):
+        raise ValueError(f"{_op}: the array's strides {array.strides} (or its address) are "
+                         f"not multiples of its item size {array.itemsize}, so it cannot be "
+                         "shared without a copy; use tc.tensor(array) to copy it")
     return Tensor._wrap(array)
 
 
@@ -372,7 +388,7 @@ def from_dlpack(obj: Any) -> Tensor:
         array = np.from_dlpack(obj)
     except (BufferError, RuntimeError, TypeError) as exc:
         raise TypeError(f"from_dlpack: cannot import {type(obj).__name__}: {exc}") from None
-    return from_numpy(array)
+    return from_numpy(array, "from_dlpack")
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
@@ -409,7 +425,8 @@ def _like(x: Any, op: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if isinstance(x, np.ndarray):
-        return Tensor._wrap(x) if x.dtype in dtypes.SUPPORTED else as_tensor(x)
+        return Tensor._wrap(accept_array(op, x)) if x.dtype in dtypes.SUPPORTED \
+            else as_tensor(x)
     raise TypeError(f"{op}: expected a Tensor or numpy.ndarray, received {type(x).__name__}")
 
 

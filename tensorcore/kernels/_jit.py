@@ -28,6 +28,18 @@ prange = numba.prange
 # Held while a parallel kernel runs when the threading layer is not thread-safe (workqueue).
 _PARALLEL_LAUNCH_LOCK = threading.Lock()
 
+
+def _reset_after_fork() -> None:
+    """In a forked child: a fresh launch lock. The thread that held the parent's lock does
+    not exist in the child, so an inherited locked lock would deadlock the first parallel
+    kernel forever."""
+    global _PARALLEL_LAUNCH_LOCK
+    _PARALLEL_LAUNCH_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
 _KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -127,7 +139,7 @@ def jit(fn: Optional[Callable[..., Any]] = None, *, parallel: bool = False,
         # called from Python, never from other jitted code).
         @functools.wraps(func)
         def serialized(*args: Any) -> Any:
-            with _PARALLEL_LAUNCH_LOCK:
+            with _PARALLEL_LAUNCH_LOCK:  # looked up per call: replaced after a fork
                 return dispatcher(*args)
 
         serialized.dispatcher = dispatcher  # type: ignore[attr-defined]
