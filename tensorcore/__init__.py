@@ -51,7 +51,7 @@ def __getattr__(name: str):
     # fast: tc.layers, tc.models, ... and tc.testing.
     import importlib
     lazy = {"layers", "models", "optimizers", "losses", "metrics", "callbacks", "datasets",
-            "utils", "activations", "initializers", "testing", "backend"}
+            "utils", "activations", "initializers", "testing", "backend", "distributed"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("get_include", "get_library_path"):
