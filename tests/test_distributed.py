@@ -61,15 +61,27 @@ def trained(tmp_path_factory):
                             capture_output=True, text=True, check=False, cwd=REPO,
                             env=_environment(), timeout=HANG_GUARD_SECONDS)
     assert single.returncode == 0, single.stderr
-    result = _mpiexec(str(WORKER), "train", str(out))
-    assert result.returncode == 0, result.stdout + result.stderr
+    for variant in ([], ["--overlap"]):
+        result = _mpiexec(str(WORKER), "train", str(out), *variant)
+        assert result.returncode == 0, result.stdout + result.stderr
     return out, np.load(out / "reference.npz"), np.load(out / "0.npz"), np.load(out / "1.npz")
 
 
+@pytest.fixture(scope="module")
+def overlapped(trained):
+    out = trained[0]
+    return np.load(out / "0-overlap.npz"), np.load(out / "1-overlap.npz")
+
+
 @needs_mpi
+@pytest.mark.parametrize("overlap", [False, True], ids=["allreduce", "overlap"])
 @pytest.mark.parametrize("optimizer", ["rmsprop", "adam"])
-def test_two_ranks_match_one_process(trained, optimizer):
+def test_two_ranks_match_one_process(trained, overlapped, optimizer, overlap):
     _, reference, rank0, rank1 = trained
+    if overlap:
+        rank0, rank1 = overlapped
+        # The last layer's bucket went out while the first layer's backward still ran.
+        assert int(rank0[f"{optimizer}/buckets_started_during_backward"]) > 0
     keys = [k for k in reference.files if k.startswith(f"{optimizer}/weight")]
     assert len(keys) == 4
     for key in keys:
@@ -115,13 +127,17 @@ def test_only_rank_zero_writes_files(trained):
     # re-raises its own error, the others raise DistributedError naming it.
     ("step-fail", ["ArithmeticError: injected failure in rank 1's step",
                    "DistributedError: fit: rank 1 raised an exception during training step 3"]),
+    # The same in the middle of backward, with a bucket's Iallreduce already in flight.
+    ("step-fail --overlap",
+     ["ArithmeticError: injected failure in rank 1's step",
+      "DistributedError: fit: rank 1 raised an exception during training step 3"]),
     # A rank raising outside any collective (its peer is already blocked in the next step's
     # Allreduce) aborts every rank through MPI_Abort instead of hanging.
     ("abort", ["LookupError: injected failure outside the training step",
                "aborting all 2 ranks (MPI_Abort)"]),
 ])
 def test_a_failing_rank_stops_every_rank(scenario, messages):
-    result = _mpiexec(str(WORKER), scenario)
+    result = _mpiexec(str(WORKER), *scenario.split())
     output = result.stdout + result.stderr
     assert result.returncode != 0
     for message in messages:
@@ -181,3 +197,30 @@ def test_metrics_without_total_and_count_are_rejected():
                   distribute=tc.distributed.DataParallel())
     with pytest.raises(TypeError, match="Received: Last 'last'"):
         model.fit(np.zeros((4, 3), np.float32), np.zeros((4, 2), np.float32), verbose=0)
+
+
+def test_grad_reports_each_gradient_once_complete_last_layer_first():
+    tc.random.seed(3)
+    model = models.Sequential([layers.Dense(8, activation="relu", input_shape=(5,)),
+                               layers.Dense(3)])
+    weights = model.trainable_weights
+    x = tc.tensor(np.linspace(-1, 1, 20, dtype=np.float32).reshape(4, 5))
+    loss = tc.mean(tc.square(model(x)))
+    seen = []
+    grads = tc.autograd.grad(loss, weights, retain_graph=True,
+                             on_ready=lambda i, g: seen.append((i, g)))
+    assert sorted(i for i, _ in seen) == [0, 1, 2, 3]
+    # The second layer's kernel and bias are reported before the first layer's.
+    order = [i for i, _ in seen]
+    assert max(order.index(2), order.index(3)) < min(order.index(0), order.index(1))
+    for i, g in seen:
+        assert g is grads[i]
+    with pytest.raises(TypeError, match="on_ready must be callable"):
+        tc.autograd.grad(loss, weights, on_ready=3)
+
+
+def test_data_parallel_rejects_bad_settings():
+    with pytest.raises(TypeError, match="overlap must be True or False"):
+        tc.distributed.DataParallel(overlap="yes")
+    with pytest.raises(ValueError, match="bucket_bytes must be a positive integer"):
+        tc.distributed.DataParallel(bucket_bytes=0)

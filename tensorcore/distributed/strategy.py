@@ -18,10 +18,18 @@ the averaged gradients given to the optimizer are views into it. A rank whose lo
 raises still joins the Allreduce with its failure flag set, then re-raises its own
 exception; the other ranks raise DistributedError naming it. Anything else that escapes on
 one rank aborts all of them (see tensorcore.distributed.init).
+
+With ``overlap=True`` the gradient part is cut into buckets of about ``bucket_bytes``, last
+layer first, and each bucket's non-blocking ``Iallreduce`` starts as soon as backward has
+produced all of its gradients (``tc.autograd.grad(..., on_ready=...)``) while backward still
+runs on the earlier layers; the tail (metrics, count, flags) follows with a blocking
+Allreduce, then the step waits for the buckets. Buckets are always started in the same
+order on every rank, as MPI requires of collectives.
 """
 
 from __future__ import annotations
 
+import numbers
 import time
 
 import numpy as np
@@ -75,10 +83,30 @@ def _scale_into(source: np.ndarray, factor: float, out: np.ndarray) -> None:
 class DataParallel:
     """Synchronous data parallelism over MPI ranks (see the module docstring).
 
+    overlap: start each bucket's Iallreduce during backward (default False: on the machine
+        measured, one Allreduce after backward was as fast or faster; docs/distributed.md).
+    bucket_bytes: target bucket size with overlap (default 1 MiB).
     comm: an mpi4py communicator (default COMM_WORLD).
     """
 
-    def __init__(self, comm=None):
+    def __init__(self, overlap: bool = False, bucket_bytes: int = 1 << 20, comm=None):
+        if not isinstance(overlap, (bool, np.bool_)):
+            raise TypeError(f"DataParallel: overlap must be True or False. "
+                            f"Received: overlap={overlap!r}")
+        if isinstance(bucket_bytes, bool) or not isinstance(bucket_bytes, numbers.Integral) \
+                or bucket_bytes < 1:
+            raise ValueError(f"DataParallel: bucket_bytes must be a positive integer. "
+                             f"Received: bucket_bytes={bucket_bytes!r}")
+        self.overlap = bool(overlap)
+        self.bucket_bytes = int(bucket_bytes)
+        self._buckets: list[tuple[int, int]] = []      # slot ranges [first, stop)
+        self._bucket_of: list[int] = []
+        self._step_open = False
+        self._step_weight = 1.0
+        self._written: list[bool] = []
+        self._missing: list[int] = []
+        self._issued = 0
+        self._requests: list = []
         self._requested_comm = comm
         self._comm = None
         self._grad_layout: _Layout | None = None
@@ -89,6 +117,8 @@ class DataParallel:
         # overlapped buckets) and the number of steps, for benchmarks.
         self.communication_seconds = 0.0
         self.steps = 0
+        # Buckets whose Iallreduce started while backward was still running (overlap).
+        self.buckets_started_during_backward = 0
 
     # ------------------------------------------------------------------ ranks
     @property
@@ -187,6 +217,22 @@ class DataParallel:
         self._grad_layout = _Layout(weights)
         extra = 2 * len(model.metrics) + 1 + self.size
         self._buffer = np.empty(self._grad_layout.size + extra, dtype=dtype)
+        self._make_buckets(dtype.itemsize)
+
+    def _make_buckets(self, itemsize: int) -> None:
+        """Consecutive slots grouped from the last one backwards, ~bucket_bytes each."""
+        shapes = self._grad_layout.shapes
+        self._buckets, self._bucket_of = [], [0] * len(shapes)
+        stop, size = len(shapes), 0
+        for index in range(len(shapes) - 1, -1, -1):
+            count = 1
+            for n in shapes[index]:
+                count *= n
+            size += count * itemsize
+            self._bucket_of[index] = len(self._buckets)
+            if size >= self.bucket_bytes or index == 0:
+                self._buckets.append((index, stop))
+                stop, size = index, 0
 
     def sync_order(self, order: np.ndarray | None) -> np.ndarray | None:
         """Rank 0's shuffling order, on every rank."""
@@ -197,6 +243,74 @@ class DataParallel:
         return order
 
     # ------------------------------------------------------------------ one step
+    def start_step(self, model, local_samples: int) -> None:
+        """Open a training step on this rank (before its forward pass)."""
+        if not self._prepared_for(model.trainable_weights):
+            self._prepare(model)
+        mean = model.loss is None or model.loss.reduction != "sum"
+        self._step_weight = float(local_samples) if mean else 1.0
+        self._step_open = True
+        if self.overlap:
+            self._written = [False] * len(self._grad_layout.shapes)
+            self._missing = [stop - first for first, stop in self._buckets]
+            self._issued = 0
+            self._requests = []
+
+    def _prepared_for(self, weights: list) -> bool:
+        """True when the step buffer was laid out for exactly these weight tensors."""
+        known = self._grad_weights
+        return self._buffer is not None and known is not None and len(known) == len(weights) \
+            and all(a is b for a, b in zip(known, weights))
+
+    @property
+    def gradient_hook(self):
+        """The `on_ready` callback for tc.autograd.grad (None without overlap)."""
+        return self._gradient_ready if self.overlap else None
+
+    def _gradient_ready(self, index: int, grad) -> None:
+        """Backward finished slot `index`: store it scaled, start the buckets now complete."""
+        begin = time.perf_counter()
+        slot = self._grad_layout.view(self._buffer, index)
+        if grad is None:
+            slot.fill(0)
+        else:
+            _scale_into(grad.data, self._step_weight, slot)
+        self._written[index] = True
+        self._missing[self._bucket_of[index]] -= 1
+        self.buckets_started_during_backward += self._start_buckets(force=False)
+        if self._requests:
+            distributed.mpi().Request.Testall(self._requests)   # lets MPI progress them
+        self.communication_seconds += time.perf_counter() - begin
+
+    def _start_buckets(self, force: bool) -> int:
+        """Iallreduce the next buckets in order while complete (all of them when forced).
+
+        Returns how many were started."""
+        MPI = distributed.mpi()
+        layout, buffer = self._grad_layout, self._buffer
+        started = self._issued
+        while self._issued < len(self._buckets) and (force or not self._missing[self._issued]):
+            first, stop = self._buckets[self._issued]
+            for index in range(first, stop):
+                if not self._written[index]:
+                    layout.view(buffer, index).fill(0)
+            end = layout.offsets[stop] if stop < len(layout.offsets) else layout.size
+            region = buffer[layout.offsets[first]:end]
+            self._requests.append(self.comm.Iallreduce(MPI.IN_PLACE, region))
+            self._issued += 1
+        return self._issued - started
+
+    def _finish_overlapped(self, model, failed: bool) -> None:
+        """Start what is left, reduce the tail, wait for every bucket."""
+        if failed:
+            self._written = [False] * len(self._written)   # send zeros for the rest
+        self._start_buckets(force=True)
+        self._fill_tail(model, self._step_weight, failed)
+        MPI = distributed.mpi()
+        self.comm.Allreduce(MPI.IN_PLACE, self._buffer[self._grad_layout.size:])
+        MPI.Request.Waitall(self._requests)
+        self._requests = []
+
     def reduce_gradients(self, model, grads: list | None, local_samples: int,
                          failed: bool = False) -> list:
         """Average the gradients of all ranks (one Allreduce); returns them as views.
@@ -206,13 +320,17 @@ class DataParallel:
         metric states, and raises DistributedError when another rank's step failed.
         """
         weights = model.trainable_weights
-        if self._buffer is None or weights != self._grad_weights:
+        if not self._prepared_for(weights):
             self._prepare(model)
         layout, buffer = self._grad_layout, self._buffer
         mean = model.loss is None or model.loss.reduction != "sum"
         weight = float(local_samples) if mean else 1.0
         begin = time.perf_counter()
-        if grads is None or failed:
+        overlapped = self.overlap and self._step_open
+        self._step_open = False
+        if overlapped:
+            self._finish_overlapped(model, failed)
+        elif grads is None or failed:
             buffer[:layout.size].fill(0)
         else:
             for index, grad in enumerate(grads):
@@ -222,8 +340,9 @@ class DataParallel:
                 else:
                     _scale_into(grad.data if isinstance(grad, tc.Tensor) else grad,
                                 weight, slot)
-        self._fill_tail(model, weight, failed)
-        self.comm.Allreduce(distributed.mpi().IN_PLACE, buffer)
+        if not overlapped:
+            self._fill_tail(model, weight, failed)
+            self.comm.Allreduce(distributed.mpi().IN_PLACE, buffer)
         self.communication_seconds += time.perf_counter() - begin
         self.steps += 1
         total = self._read_tail(model)
@@ -316,4 +435,4 @@ class DataParallel:
         return (total_rows * which // self.size, total_rows * (which + 1) // self.size)
 
     def __repr__(self) -> str:
-        return "DataParallel()"
+        return f"DataParallel(overlap={self.overlap}, bucket_bytes={self.bucket_bytes})"

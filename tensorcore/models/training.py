@@ -174,12 +174,14 @@ class Trainer:
                                 y_batch: np.ndarray) -> float:
         weights = self.trainable_weights
         grads, value = None, 0.0
+        strategy.start_step(self, len(x_batch))
         try:
             if len(x_batch):
                 loss_value, y_pred = self.compute_loss(to_tensor(x_batch), y_batch,
                                                        training=True)
                 if weights:
-                    grads = list(tc.autograd.grad(loss_value, weights, allow_unused=True))
+                    grads = list(tc.autograd.grad(loss_value, weights, allow_unused=True,
+                                                  on_ready=strategy.gradient_hook))
                 value = float(loss_value.item())
                 self.loss_tracker.update_state(value, sample_weight=len(x_batch))
                 for metric in self.compiled_metrics:
