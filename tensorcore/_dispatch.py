@@ -145,15 +145,17 @@ def scalar_array(value: Any, dtype: np.dtype, op: str) -> np.ndarray:
     """A 0-d array holding a Python scalar in `dtype` (OverflowError -> ValueError)."""
     try:
         return np.asarray(value, dtype=dtype)
-    except OverflowError:
+    except (OverflowError, ValueError):  # too large, or NaN into an integer dtype
         raise ValueError(f"{op}: the Python scalar {value!r} does not fit in "
                          f"{dtypes.name(dtype)}") from None
 
 
 def is_scalar(value: Any) -> bool:
     """True for Python (and NumPy) bool/int/float scalars."""
-    return isinstance(value, (bool, numbers.Integral, numbers.Real, np.generic)) and \
-        not isinstance(value, (complex, np.complexfloating))
+    if isinstance(value, np.generic):
+        return value.dtype.kind in "biuf"  # not datetime64, str_, bytes_, void, complex
+    return isinstance(value, (bool, numbers.Integral, numbers.Real)) and \
+        not isinstance(value, complex)
 
 
 def check_dtype(op: str, dtype: np.dtype, allowed: Sequence[np.dtype], what: str = "input"):
@@ -193,6 +195,9 @@ def normalize_shape(op: str, shape: Any) -> tuple:
     """A shape argument (int or sequence of ints) as a tuple of non-negative ints."""
     if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
+    if isinstance(shape, (str, bytes, bytearray)):
+        raise TypeError(f"{op}: shape must be an int or a sequence of ints, "
+                        f"received {shape!r}")
     try:
         items = tuple(shape)
     except TypeError:

@@ -28,6 +28,11 @@ _NAMES = {"float32": float32, "float64": float64, "int32": int32, "int64": int64
 
 def as_dtype(dtype: Any, op: str = "dtype") -> np.dtype:
     """Resolve a user dtype (tc.float32, np.float32, "float32", float, int, bool) or raise."""
+    if dtype is None or not isinstance(dtype, (type, np.dtype, str)):
+        # np.dtype() would read None as float64 and any object's .dtype attribute (a
+        # Tensor's) as its dtype: neither is a dtype argument.
+        raise TypeError(f"{op}: dtype must be a dtype such as tc.float32, np.int64 or "
+                        f"'float32', received {dtype!r}")
     if dtype is float:
         return float32
     if dtype is int:

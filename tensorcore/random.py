@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -44,11 +45,19 @@ def _finish(values: np.ndarray, dtype: np.dtype, requires_grad: bool) -> Tensor:
     return t.requires_grad_(True) if requires_grad else t
 
 
+def _check_real(op: str, **values: Any) -> None:
+    """TypeError naming the op and argument unless each value is a real number."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{op}: {name} must be a real number, received {value!r}")
+
+
 def normal(shape: Any, mean: float = 0.0, std: float = 1.0, dtype: Any = dtypes.float32,
            requires_grad: bool = False) -> Tensor:
     """Samples from N(mean, std**2)."""
     shape = normalize_shape("random.normal", shape)
     dt = _float_dtype("random.normal", dtype)
+    _check_real("random.normal", mean=mean, std=std)
     if not std >= 0:
         raise ValueError(f"random.normal: std must be >= 0, received {std!r}")
     values = _generator.normal(mean, std, size=shape)
@@ -60,6 +69,7 @@ def uniform(shape: Any, low: float = 0.0, high: float = 1.0, dtype: Any = dtypes
     """Samples from U[low, high)."""
     shape = normalize_shape("random.uniform", shape)
     dt = _float_dtype("random.uniform", dtype)
+    _check_real("random.uniform", low=low, high=high)
     if not high >= low:
         raise ValueError(f"random.uniform: expected low <= high, received low={low!r}, "
                          f"high={high!r}")

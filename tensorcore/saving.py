@@ -70,42 +70,119 @@ def write_archive(path: str | os.PathLike, header: dict[str, Any],
         raise
 
 
+# Untrusted files: nothing is allocated from a file before its JSON header has been checked.
+# Every member's dtype and shape come from the header, must match the member's own .npy
+# header, and the declared total must stay under MAX_LOAD_BYTES; reads are sized by the
+# header, never by what a (possibly deflated, possibly lying) member expands to.
+MAX_LOAD_BYTES = int(os.environ.get("TENSORCORE_MAX_LOAD_BYTES") or 8 << 30)
+MAX_HEADER_BYTES = 16 << 20
+_NPY_HEADER_MAX = 1 << 16   # an .npy member's own header (magic + dict) is far smaller
+
+
+def _declared(op_error, expected: dict) -> dict[str, tuple]:
+    """The (dtype, shape, nbytes) of each member as the header declares it, checked."""
+    declared: dict[str, tuple] = {}
+    total = 0
+    for name, meta in expected.items():
+        if not isinstance(meta, dict):
+            raise op_error(f"its header entry for member {name!r} is {type(meta).__name__}, "
+                           "expected an object with dtype, shape and sha256")
+        dtype, shape = meta.get("dtype"), meta.get("shape")
+        if dtype not in _ALLOWED_DTYPES:
+            raise op_error(f"member {name!r} declares dtype {dtype!r}; expected one of "
+                           f"{sorted(_ALLOWED_DTYPES)}")
+        if not isinstance(shape, list) or len(shape) > 32 or not all(
+                isinstance(n, int) and not isinstance(n, bool) and 0 <= n for n in shape):
+            raise op_error(f"member {name!r} declares shape {shape!r}; expected a list of at "
+                           "most 32 non-negative ints")
+        nbytes = np.dtype(dtype).itemsize
+        for n in shape:
+            nbytes *= n
+        total += nbytes
+        if nbytes > MAX_LOAD_BYTES or total > MAX_LOAD_BYTES:
+            raise op_error(f"its members declare {total} bytes (member {name!r} has shape "
+                           f"{tuple(shape)}), more than the limit of {MAX_LOAD_BYTES} bytes "
+                           "(tensorcore.saving.MAX_LOAD_BYTES / TENSORCORE_MAX_LOAD_BYTES)")
+        declared[name] = (np.dtype(dtype), tuple(shape), nbytes)
+    return declared
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, dtype: np.dtype, shape: tuple,
+                 nbytes: int) -> np.ndarray:
+    """One .npy member, after checking its own header against the declared dtype/shape."""
+    info = archive.getinfo(name + ".npy")
+    if info.file_size > nbytes + _NPY_HEADER_MAX:
+        raise ValueError(f"member {name!r} expands to {info.file_size} bytes but the header "
+                         f"declares {nbytes} bytes of data")
+    with archive.open(info) as stream:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            found_shape, fortran, found_dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version in ((2, 0), (3, 0)):
+            found_shape, fortran, found_dtype = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise ValueError(f"member {name!r} has an unknown .npy version {version}")
+        if found_dtype != dtype or tuple(found_shape) != shape or fortran:
+            raise ValueError(f"member {name!r} has dtype {found_dtype} and shape "
+                             f"{tuple(found_shape)}, header says {dtype} {list(shape)}")
+        data = stream.read(nbytes)
+    if len(data) != nbytes:
+        raise ValueError(f"member {name!r} is truncated ({len(data)} of {nbytes} bytes)")
+    array = np.empty(shape, dtype)
+    array.reshape(-1).view(np.uint8)[...] = np.frombuffer(data, np.uint8)
+    return array
+
+
 def read_archive(path: str | os.PathLike, kind: str | None = None,
                  op: str = "load") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read and verify a file written by write_archive; raise ValueError naming it if bad."""
     path = Path(os.fspath(path))
     if not path.is_file():
         raise FileNotFoundError(f"{op}: no such file: '{path}'")
+
+    def error(reason: str) -> ValueError:
+        return ValueError(f"{op}: cannot load '{path}': {reason}")
+
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError("it is a single .npy array, not a tensorcore archive")
-            if HEADER_KEY not in archive.files:
-                raise ValueError("it has no tensorcore header (not a tensorcore model/weights "
-                                 "file)")
-            header = _parse_header(archive[HEADER_KEY])
+        if not zipfile.is_zipfile(path):
+            with open(path, "rb") as stream:
+                npy = stream.read(6) == b"\x93NUMPY"
+            raise error("it is a single .npy array, not a tensorcore archive" if npy else
+                        "it is not a tensorcore model/weights file (not a zip archive)")
+        with zipfile.ZipFile(path) as archive:
+            members = {n[:-4] for n in archive.namelist() if n.endswith(".npy")}
+            if HEADER_KEY not in members:
+                raise error("it has no tensorcore header (not a tensorcore model/weights "
+                            "file)")
+            if len(members) != len(archive.namelist()):
+                raise error("it holds members that are not .npy arrays")
+            info = archive.getinfo(HEADER_KEY + ".npy")
+            if info.file_size > MAX_HEADER_BYTES:
+                raise error(f"its header is {info.file_size} bytes (limit "
+                            f"{MAX_HEADER_BYTES})")
+            with archive.open(info) as stream:
+                raw = np.lib.format.read_array(stream, allow_pickle=False)
+            header = _parse_header(raw)
             expected = header["arrays"]
-            names = set(archive.files) - {HEADER_KEY}
+            declared = _declared(error, expected)
+            names = members - {HEADER_KEY}
             if names != set(expected):
-                raise ValueError(f"its members {sorted(names)} do not match the header's "
-                                 f"{sorted(expected)}")
-            arrays = {name: archive[name] for name in expected}
-    except ValueError as error:
-        raise ValueError(f"{op}: cannot load '{path}': {error}") from None
+                raise error(f"its members {sorted(names)} do not match the header's "
+                            f"{sorted(expected)}")
+            arrays = {name: _read_member(archive, name, *declared[name])
+                      for name in expected}
+    except ValueError as exc:
+        message = str(exc)
+        if message.startswith(f"{op}: cannot load"):
+            raise
+        raise error(message) from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError,
-            UnicodeDecodeError) as error:
-        raise ValueError(f"{op}: cannot load '{path}': the file is truncated or corrupt "
-                         f"({type(error).__name__}: {error})") from None
+            UnicodeDecodeError) as exc:
+        raise error(f"the file is truncated or corrupt ({type(exc).__name__}: "
+                    f"{exc})") from None
     for name, meta in expected.items():
-        array = arrays[name]
-        if str(array.dtype) != meta.get("dtype") or list(array.shape) != meta.get("shape") \
-                or str(array.dtype) not in _ALLOWED_DTYPES:
-            raise ValueError(f"{op}: cannot load '{path}': member '{name}' has dtype "
-                             f"{array.dtype} and shape {array.shape}, header says "
-                             f"{meta.get('dtype')} {meta.get('shape')}")
-        if array_checksum(array) != meta.get("sha256"):
-            raise ValueError(f"{op}: cannot load '{path}': checksum mismatch in member "
-                             f"'{name}' (the file is corrupt)")
+        if array_checksum(arrays[name]) != meta.get("sha256"):
+            raise error(f"checksum mismatch in member '{name}' (the file is corrupt)")
     if kind is not None and header.get("kind") != kind:
         raise ValueError(f"{op}: '{path}' holds {header.get('kind')!r} data, expected {kind!r}")
     return header, arrays
@@ -130,10 +207,23 @@ def _parse_header(raw: np.ndarray) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- models
+def _check_save_path(op: str, path: Any) -> None:
+    """TypeError/ValueError naming the op for a path no file can be written to."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{op}: filepath must be a str or os.PathLike, received "
+                        f"{type(path).__name__}")
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text or Path(text).is_dir() or \
+            text.endswith((os.sep, "/")):
+        raise ValueError(f"{op}: filepath {text!r} does not name a file; expected a path "
+                         "such as 'model.tcm'")
+
+
 def save_model(model, path: str | os.PathLike) -> None:
     """Save architecture, weights, compile settings and optimizer state to one file."""
     from tensorcore import layers
 
+    _check_save_path("save", path)
     if not model.built:
         raise ValueError(f"save: model '{model.name}' has no weights yet; build it (call it on "
                          "data or give the first layer input_shape=) before saving")
@@ -159,13 +249,20 @@ def save_model(model, path: str | os.PathLike) -> None:
 def load_model(path: str | os.PathLike):
     """Load a model saved with Model.save(): a ready-to-use (and compiled, if it was) model."""
     from tensorcore import layers
+    from tensorcore.layers.base import WEIGHT_BUDGET
     from tensorcore.models.sequential import Sequential
 
     header, arrays = read_archive(path, kind="model", op="load_model")
+    budget = WEIGHT_BUDGET.set([sum(a.size for k, a in arrays.items()
+                                    if k.startswith("weight."))])
     try:
         spec = header["model"]
+        shape = spec["build_input_shape"]
+        if not isinstance(shape, list) or not shape or not all(
+                isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
+            raise ValueError(f"build_input_shape {shape!r} is not a list of positive ints")
         model = Sequential([layers.deserialize(c) for c in spec["layers"]], name=spec["name"])
-        model.build((None,) + tuple(int(d) for d in spec["build_input_shape"]))
+        model.build((None,) + tuple(shape))
         weights = [arrays[f"weight.{i}"] for i in range(len(header["weight_names"]))]
         model.set_weights(weights)
         compile_config = header.get("compile")
@@ -174,14 +271,17 @@ def load_model(path: str | os.PathLike):
             prefix = "optimizer."
             state = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
             model.optimizer.set_state(model.trainable_weights, state)
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
         raise ValueError(f"load_model: cannot rebuild the model stored in '{path}': "
                          f"{error}") from None
+    finally:
+        WEIGHT_BUDGET.reset(budget)
     return model
 
 
 def save_weights(model, path: str | os.PathLike) -> None:
     """Save only the weights of a built model."""
+    _check_save_path("save_weights", path)
     if not model.built:
         raise ValueError(f"save_weights: model '{model.name}' has no weights yet")
     header = {"kind": "weights", "weight_names": model.weight_names}

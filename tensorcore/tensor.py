@@ -69,6 +69,9 @@ class Tensor:
         self._parents = ()
         self._version = 0
         self.requires_grad = False
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"tensor: requires_grad must be True or False, received "
+                            f"{requires_grad!r}")
         if requires_grad:
             self.requires_grad_(True)
 
@@ -122,6 +125,8 @@ class Tensor:
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         """Set requires_grad in place (floating-point leaves only)."""
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"requires_grad_: flag must be True or False, received {flag!r}")
         if flag and not dtypes.is_float(self.dtype):
             raise TypeError(f"requires_grad: only float tensors can require gradients; this "
                             f"tensor has dtype {dtypes.name(self.dtype)}")
@@ -288,6 +293,9 @@ class Tensor:
         """self[...] = value (op None) or self[...] = self <op> value, in place."""
         from ._dispatch import broadcast_shapes, expand, scalar_array
         check_target(name, self.data)
+        if op == "subtract" and self.dtype == dtypes.bool_:
+            raise TypeError(f"{name}: subtract is not defined for bool tensors; use "
+                            "logical ops (tc.logical_xor, ...)")
         if isinstance(value, Tensor):
             src = value.data
         elif isinstance(value, np.ndarray) and value.dtype in dtypes.SUPPORTED:

@@ -264,3 +264,144 @@ def test_numba_interop_refuses_odd_strides_and_overlapping_outputs(jitted):
     out = np.empty((4, 4), np.float32)
     copy(np.ascontiguousarray(v), out)
     np.testing.assert_array_equal(out, v)
+
+
+# ---------------------------------------------------------------- 10. // and % with infinities
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_floor_divide_and_remainder_match_numpy_with_infinities(backend, dtype):
+    values = np.array([-3.0, -1.0, -0.0, 0.0, 1.0, 2.5, np.inf, -np.inf, np.nan], dtype)
+    a, b = np.meshgrid(values, values)
+    with np.errstate(all="ignore"):
+        expected_q, expected_r = np.floor_divide(a, b), np.remainder(a, b)
+    assert_close(tc.floor_divide(a, b), expected_q, rtol=0, atol=0)
+    assert_close(tc.remainder(a, b), expected_r, rtol=0, atol=0)
+    assert_close(tc.tensor(a) // tc.tensor(b), expected_q, rtol=0, atol=0)
+    assert tc.floor_divide(-1.0, np.inf).item() == -1.0
+    assert tc.remainder(-1.0, np.inf).item() == np.inf
+
+
+# ---------------------------------------------------------------- 8. untrusted model files
+def _small_model():
+    from tensorcore.layers import Dense
+    from tensorcore.models import Sequential
+    return Sequential([Dense(4, input_shape=(8,))])
+
+
+def _rewrite(source, target, edit_header=None, members=None):
+    """Copy a model file, editing its JSON header and replacing members."""
+    import io
+    import json
+    import zipfile
+    with zipfile.ZipFile(source) as archive:
+        contents = {n: archive.read(n) for n in archive.namelist()}
+    header = json.loads(np.load(io.BytesIO(contents["__tensorcore__.npy"])).tobytes())
+    if edit_header is not None:
+        edit_header(header)
+    buffer = io.BytesIO()
+    np.save(buffer, np.frombuffer(json.dumps(header).encode(), np.uint8))
+    contents["__tensorcore__.npy"] = buffer.getvalue()
+    contents.update(members or {})
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)
+    return str(target)
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    path = tmp_path / "m.tcm"
+    _small_model().save(str(path))
+    return path
+
+
+def test_load_model_of_npy_file_is_a_value_error(tmp_path):
+    path = tmp_path / "x.npy"
+    np.save(path, np.ones(3))
+    with pytest.raises(ValueError, match=r"load_model: cannot load .*x\.npy.*single \.npy"):
+        tc.models.load_model(str(path))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda h: h["arrays"].__setitem__("weight.0", [1, 2]), "entry for member 'weight.0'"),
+    (lambda h: h["arrays"]["weight.0"].__setitem__("shape", [2 ** 40]), "more than the limit"),
+    (lambda h: h["arrays"]["weight.0"].__setitem__("shape", [-1, 4]), "declares shape"),
+    (lambda h: h["arrays"]["weight.0"].__setitem__("dtype", "object"), "declares dtype"),
+    (lambda h: h["arrays"]["weight.0"].__setitem__("shape", [32, 1]), "header says"),
+    (lambda h: h["model"]["layers"][0]["config"].__setitem__("units", 2 ** 31),
+     "needs 17179869184 elements"),
+    (lambda h: h["model"].__setitem__("build_input_shape", [-5]), "build_input_shape"),
+    (lambda h: h["model"].__setitem__("build_input_shape", [8.5]), "build_input_shape"),
+])
+def test_crafted_headers_are_refused_before_allocating(model_file, tmp_path, edit, message):
+    crafted = _rewrite(model_file, tmp_path / "bad.tcm", edit)
+    with pytest.raises(ValueError, match=message) as info:
+        tc.models.load_model(crafted)
+    assert "bad.tcm" in str(info.value)
+
+
+def test_deflated_oversized_member_is_refused_without_inflating(model_file, tmp_path):
+    import io
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros(1 << 26, np.float32))  # 256 MiB of zeros, deflates to ~250 KB
+    crafted = _rewrite(model_file, tmp_path / "bomb.tcm",
+                       members={"weight.0.npy": buffer.getvalue()})
+    with pytest.raises(ValueError, match="expands to 268435584 bytes"):
+        tc.models.load_model(crafted)
+
+
+def test_declared_total_is_limited(model_file, monkeypatch):
+    from tensorcore import saving
+    monkeypatch.setattr(saving, "MAX_LOAD_BYTES", 100)
+    with pytest.raises(ValueError, match="more than the limit of 100 bytes"):
+        tc.models.load_model(str(model_file))
+    monkeypatch.setattr(saving, "MAX_LOAD_BYTES", 1 << 20)
+    assert tc.models.load_model(str(model_file)).build_input_shape == (None, 8)
+
+
+# ---------------------------------------------------------------- 9. build with another shape
+def test_build_with_a_different_shape_after_build_is_refused(tmp_path):
+    m = _small_model()
+    with pytest.raises(ValueError, match=r"already built for inputs of shape \(None, 8\)"):
+        m.build((None, 5))
+    m.build((None, 8))  # the same shape again is fine
+    assert m.predict(np.ones((2, 8), np.float32)).shape == (2, 4)
+    m.save(str(tmp_path / "ok.tcm"))
+    assert tc.models.load_model(str(tmp_path / "ok.tcm")).build_input_shape == (None, 8)
+
+
+# ---------------------------------------------------------------- 11. unclear or missing errors
+def _compiled_bce():
+    from tensorcore.layers import Dense
+    from tensorcore.models import Sequential
+    model = Sequential([Dense(1, input_shape=(2,), activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    return model
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: tc.tensor([True]).assign_sub(True), TypeError, "assign_sub: subtract"),
+    (lambda: tc.set_num_threads(2 ** 80), ValueError, "set_num_threads"),
+    (lambda: tc.zeros(3, dtype=tc.int64).__setitem__([0], 2 ** 80), ValueError,
+     "__setitem__: cannot store"),
+    (lambda: tc.zeros(3, dtype=tc.int64).__setitem__(0, 2 ** 80), ValueError, "__setitem__"),
+    (lambda: tc.zeros(3, dtype=tc.int32).assign(float("nan")), ValueError,
+     "assign: the Python scalar nan"),
+    (lambda: _compiled_bce().fit(np.ones((4, 2)), np.ones((4, 1)),
+                                 callbacks=__import__("tensorcore.callbacks").callbacks.History(), verbose=0),
+     TypeError, "fit: callbacks must be a list"),
+    (lambda: _compiled_bce().save(""), ValueError, "save: filepath ''"),
+    (lambda: tc.random.uniform((2,), high=None), TypeError, "random.uniform: high"),
+    (lambda: tc.random.normal((2,), std="1"), TypeError, "random.normal: std"),
+    (lambda: tc.zeros(b"xy"), TypeError, "zeros: shape"),
+    (lambda: tc.full((2,), np.datetime64("2020-01-01")), TypeError, "full: fill_value"),
+    (lambda: tc.tensor([1.0], dtype=tc.tensor([1.0])), TypeError, "Tensor: dtype"),
+    (lambda: tc.tensor([1.0]).astype(None), TypeError, "astype: dtype"),
+    (lambda: __import__("tensorcore.layers").layers.Dense(3, input_shape=(4.7,)), TypeError, "Dense: input_shape"),
+    (lambda: tc.tensor(1.0, requires_grad="abc"), TypeError, "tensor: requires_grad"),
+    (lambda: tc.tensor(1.0).requires_grad_("yes"), TypeError, "requires_grad_: flag"),
+    (lambda: _compiled_bce().fit(np.ones((4, 2)), np.array([[0.0], [np.nan], [1.0], [0.0]]),
+                                 verbose=0), ValueError, "fit: .*contains NaN"),
+])
+def test_bad_arguments_get_clear_errors(backend, call, error, message):
+    with pytest.raises(error, match=message):
+        call()

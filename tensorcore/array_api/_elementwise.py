@@ -152,7 +152,15 @@ def floor_divide(x1: Any, x2: Any, /) -> Tensor:
              ("i" if isinstance(x, int) else "f") for x in (x1, x2)}
     if kinds == {"i"}:  # exact while |x1| < 2**53 (computed through float64)
         return ew.where(ew.equal(x2, 0), 0, q).astype(result_type(x1, x2))
-    return q
+    # NumPy's divmod (npy_divmod): a finite nonzero x1 over an infinite x2 of the opposite sign has
+    # remainder x2 (+-inf) and quotient -1 (floor(x1 / x2) would give -0.0).
+    opposite_inf = ew.multiply(ew.less(ew.multiply(x1, x2), 0.0),
+                               ew.multiply(ew.equal(ew.abs(x2), math.inf),
+                                           ew.equal(ew.subtract(x1, x1), 0.0)))
+    q = ew.where(opposite_inf, -1.0, q)
+    # An infinite x1 over a nonzero x2 has no finite remainder: NumPy gives nan, not +-inf.
+    return ew.where(ew.multiply(ew.equal(ew.abs(x1), math.inf), ew.not_equal(x2, 0.0)),
+                    math.nan, q)
 
 
 def remainder(x1: Any, x2: Any, /) -> Tensor:

@@ -17,6 +17,7 @@ _loaded: dict[str, ModuleType] = {}
 _current: ModuleType | None = None
 _current_name: str | None = None
 _num_threads: int | None = None
+MAX_THREADS = 1 << 12
 
 
 def _load(name: str) -> ModuleType:
@@ -74,8 +75,9 @@ def _use(module: ModuleType, name: str) -> None:
 def set_num_threads(n: int) -> None:
     """Set the worker thread count of every backend (loaded now or later)."""
     global _num_threads
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads: expected a positive int, received {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"set_num_threads: expected an int in [1, {MAX_THREADS}], "
+                         f"received {n!r}")
     _num_threads = n
     for module in list(_loaded.values()):
         module.set_num_threads(n)

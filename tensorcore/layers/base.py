@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import re
 from typing import Any
 
@@ -30,23 +31,33 @@ def to_tensor(value: Any) -> tc.Tensor:
     return tc.as_tensor(value, tc.float32)
 
 
-def _normalize_input_shape(input_shape) -> tuple[int, ...] | None:
+def _normalize_input_shape(input_shape, op: str = "Layer") -> tuple[int, ...] | None:
     """Validate the input_shape argument (per-sample shape, without the batch axis)."""
     if input_shape is None:
         return None
     if isinstance(input_shape, (int, np.integer)):
         input_shape = (input_shape,)
     try:
-        shape = tuple(int(dim) for dim in input_shape)
+        shape = tuple(input_shape)
+        if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in shape):
+            raise TypeError
+        shape = tuple(int(dim) for dim in shape)
     except (TypeError, ValueError):
         raise TypeError(
-            f"input_shape must be a tuple of positive ints. Received: input_shape={input_shape!r}"
+            f"{op}: input_shape must be a tuple of positive ints. "
+            f"Received: input_shape={input_shape!r}"
         ) from None
     if any(dim <= 0 for dim in shape):
         raise ValueError(
-            f"input_shape must be a tuple of positive ints. Received: input_shape={input_shape!r}"
+            f"{op}: input_shape must be a tuple of positive ints. "
+            f"Received: input_shape={input_shape!r}"
         )
     return shape
+
+
+# While a model is rebuilt from a file: [elements its weight arrays still hold], else None.
+WEIGHT_BUDGET: contextvars.ContextVar = contextvars.ContextVar("tensorcore_weight_budget",
+                                                              default=None)
 
 
 class Layer:
@@ -61,7 +72,7 @@ class Layer:
         self.name = name if name is not None else unique_name(_snake_case(type(self).__name__))
         self.trainable = bool(trainable)
         self.built = False
-        self.input_shape_arg = _normalize_input_shape(input_shape)
+        self.input_shape_arg = _normalize_input_shape(input_shape, type(self).__name__)
         self._weight_names: list[str] = []
         self._weight_tensors: list[tc.Tensor] = []
         self._weight_trainable: list[bool] = []
@@ -70,6 +81,18 @@ class Layer:
     def add_weight(self, name: str, shape: tuple[int, ...], initializer="glorot_uniform",
                    trainable: bool = True) -> tc.Tensor:
         """Create, register and return a float32 weight tensor."""
+        budget = WEIGHT_BUDGET.get()
+        if budget is not None:
+            # Loading an untrusted file: refuse, before allocating, weights larger than
+            # what the file itself declares (a config with units=2**31, say).
+            count = 1
+            for n in shape:
+                count *= int(n)
+            if count > budget[0]:
+                raise ValueError(f"{self.name}: weight '{name}' of shape {tuple(shape)} needs "
+                                 f"{count} elements but the file's weights hold only "
+                                 f"{budget[0]} more; the architecture does not match them")
+            budget[0] -= count
         value = initializers.get(initializer)(tuple(shape))
         if not isinstance(value, tc.Tensor):
             value = tc.as_tensor(np.asarray(value), tc.float32)

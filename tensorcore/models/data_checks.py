@@ -141,9 +141,11 @@ def check_targets(op: str, model, x: np.ndarray, y) -> np.ndarray:
             )
         if kind == "binary_crossentropy":
             low, high = _min_max(y)
-            if low < 0 or high > 1:
+            if not (low >= 0 and high <= 1):  # NaN targets fail this too
                 raise ValueError(f"{op}: loss '{loss_name}' expects targets in [0, 1]. "
-                                 f"Received: targets in [{low:g}, {high:g}]")
+                                 f"Received: targets in [{low:g}, {high:g}]"
+                                 + (" (y contains NaN)" if math.isnan(low) or math.isnan(high)
+                                    else ""))
     return y
 
 

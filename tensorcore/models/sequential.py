@@ -64,6 +64,16 @@ class Sequential(Trainer):
         if len(shape) < 2:
             raise ValueError(f"{self.name}: build expects a shape with a batch axis, e.g. "
                              f"(None, 784). Received: input_shape={input_shape!r}")
+        if self.built:
+            built = tuple(self.build_input_shape[1:])
+            new = tuple(shape[1:])
+            if len(new) != len(built) or any(
+                    a is not None and b is not None and a != b for a, b in zip(new, built)):
+                raise ValueError(f"{self.name}: build: the model is already built for inputs "
+                                 f"of shape {(None,) + built}, received input_shape="
+                                 f"{input_shape!r}; its weights cannot change shape (make a "
+                                 "new model for other inputs)")
+            return
         self.build_input_shape = (None,) + tuple(shape[1:])
         current = self.build_input_shape
         for layer in self._layers:

@@ -248,6 +248,10 @@ class Trainer:
         validation_split = data_checks.check_validation_split(op, validation_split)
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"{op}: shuffle must be True or False. Received: shuffle={shuffle!r}")
+        if callbacks is not None and (not isinstance(callbacks, (list, tuple)) or not all(
+                isinstance(c, Callback) for c in callbacks)):
+            raise TypeError(f"{op}: callbacks must be a list of Callback instances. "
+                            f"Received: callbacks={callbacks!r}")
         x = data_checks.check_inputs(op, self, x)
         y = data_checks.check_targets(op, self, x, y)
         if validation_data is not None:
