@@ -125,11 +125,14 @@ def _read_member(archive: zipfile.ZipFile, name: str, dtype: np.dtype, shape: tu
         if found_dtype != dtype or tuple(found_shape) != shape or fortran:
             raise ValueError(f"member {name!r} has dtype {found_dtype} and shape "
                              f"{tuple(found_shape)}, header says {dtype} {list(shape)}")
-        data = stream.read(nbytes)
-    if len(data) != nbytes:
-        raise ValueError(f"member {name!r} is truncated ({len(data)} of {nbytes} bytes)")
-    array = np.empty(shape, dtype)
-    array.reshape(-1).view(np.uint8)[...] = np.frombuffer(data, np.uint8)
+        array = np.empty(shape, dtype)
+        target = memoryview(array.reshape(-1).view(np.uint8))
+        done = 0
+        while done < nbytes:  # straight into the array: no second buffer
+            count = stream.readinto(target[done:])
+            if not count:
+                raise ValueError(f"member {name!r} is truncated ({done} of {nbytes} bytes)")
+            done += count
     return array
 
 

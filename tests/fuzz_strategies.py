@@ -58,15 +58,41 @@ def values(draw, dtype, shape, seed=None):
 
 
 @st.composite
-def views(draw, dtype, shape, allow_broadcast=True):
-    """An array of exactly `shape` with a randomly drawn layout (see module docstring)."""
+def record_field(draw, dtype, shape):
+    """A view of one field of a packed structured array: byte strides that are NOT
+    multiples of the item size (rec['a'] with a 1-3 byte neighbour field), optionally
+    reversed along some axes. The kernels cannot take it as is (issue 17)."""
+    shape = tuple(shape)
+    pad = draw(st.integers(1, 3))
+    first = draw(st.booleans())
+    fields = [("a", dtype), ("pad", "u1", (pad,))] if first else \
+        [("pad", "u1", (pad,)), ("a", dtype)]
+    rows = int(np.prod(shape)) if shape else 1
+    rec = np.zeros(rows, fields)
+    rec["a"] = draw(values(dtype, (rows,)))
+    view = rec["a"].reshape(shape) if shape else rec["a"].reshape(())
+    if shape:
+        flips = tuple(slice(None, None, -1) if draw(st.booleans()) else slice(None)
+                      for _ in shape)
+        view = view[flips]
+    return view
+
+
+@st.composite
+def views(draw, dtype, shape, allow_broadcast=True, allow_record=False):
+    """An array of exactly `shape` with a randomly drawn layout (see module docstring);
+    allow_record adds views of structured-array fields (misaligned byte strides)."""
     shape = tuple(shape)
     layouts = ["c", "transposed", "sliced", "reversed"]
     if allow_broadcast:
         layouts.append("broadcast")
+    if allow_record:
+        layouts.append("record")
     layout = draw(st.sampled_from(layouts))
     ndim = len(shape)
-    if layout == "transposed" and ndim >= 2:
+    if layout == "record":
+        view = draw(record_field(dtype, shape))
+    elif layout == "transposed" and ndim >= 2:
         perm = draw(st.permutations(range(ndim)))
         inverse = np.argsort(perm)
         base = draw(values(dtype, tuple(shape[p] for p in perm)))

@@ -312,3 +312,143 @@ def test_fuzz_profile_reports_examples():
     print(f"fuzz profile: {'long' if LONG else 'quick'}, {EXAMPLES} examples per test, "
           f"backends {BACKENDS}")
     assert EXAMPLES >= 1
+
+
+# ---------------------------------------------------------------- boundary fuzzing (issue 17)
+BOUNDARY_OPS = ["tensor", "exp", "add", "sum", "argmax", "softmax", "matmul", "maximum"]
+
+
+def _boundary_numpy(op: str, a: np.ndarray, b: np.ndarray):
+    with np.errstate(all="ignore"):
+        if op == "tensor":
+            return np.array(a)
+        if op == "exp":
+            return np.exp(a)
+        if op == "add":
+            return a + b
+        if op == "maximum":
+            return np.maximum(a, b)
+        if op == "sum":
+            return a.sum(axis=-1)
+        if op == "argmax":
+            return a.argmax(axis=-1)
+        if op == "softmax":
+            e = np.exp(a - a.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+        return a @ b
+
+
+def _boundary_tc(op: str, a: np.ndarray, b: np.ndarray):
+    if op == "tensor":
+        return tc.tensor(a)
+    if op in ("sum", "argmax"):
+        return getattr(tc, op)(a, axis=-1)
+    if op == "softmax":
+        return tc.softmax(a, axis=-1)
+    if op == "exp":
+        return tc.exp(a)
+    return {"add": tc.add, "maximum": tc.maximum, "matmul": tc.matmul}[op](a, b)
+
+
+@st.composite
+def boundary_cases(draw):
+    """An op on NumPy operands of any layout: structured-array fields (misaligned byte
+    strides), negative, zero (broadcast) and transposed strides."""
+    from fuzz_strategies import views
+    op = draw(st.sampled_from(BOUNDARY_OPS))
+    dtype = draw(st.sampled_from([np.float32, np.float64]) if op in ("exp", "softmax") else
+                 st.sampled_from([np.float32, np.float64, np.int32, np.int64]))
+    rows, cols = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    a = draw(views(dtype, (rows, cols), allow_record=True))
+    b_shape = (cols, draw(st.integers(1, 4))) if op == "matmul" else (rows, cols)
+    b = draw(views(dtype, b_shape, allow_record=True))
+    return op, a, b
+
+
+@settings(max_examples=max(20, EXAMPLES // 3), deadline=None, print_blob=True,
+          suppress_health_check=list(HealthCheck))
+@given(case=boundary_cases())
+def test_fuzz_operands_of_any_layout(restore_backend, case):
+    """Every op reads NumPy operands of any layout correctly on every backend (views of
+    structured arrays are copied at the boundary, never misread by a kernel)."""
+    op, a, b = case
+    before = (a.copy(), b.copy())
+    expected = _boundary_numpy(op, np.ascontiguousarray(a), np.ascontiguousarray(b))
+    for name in BACKENDS:
+        _select(name)
+        got = _boundary_tc(op, a, b).numpy()
+        assert got.dtype == expected.dtype, (name, op)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5, err_msg=f"{name} {op}")
+    np.testing.assert_array_equal(a, before[0])
+    np.testing.assert_array_equal(b, before[1])
+
+
+def _overlaps_itself(shape, strides) -> bool:
+    """Brute force: do two indices of (shape, strides) reach one address?"""
+    seen = set()
+    for index in np.ndindex(*shape):
+        address = sum(i * s for i, s in zip(index, strides))
+        if address in seen:
+            return True
+        seen.add(address)
+    return False
+
+
+@st.composite
+def write_targets(draw):
+    """A writeable target over a buffer with drawn strides (zero, negative, overlapping,
+    or an ordinary layout) and a value that may alias the target."""
+    rows, cols = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    item = 4
+    strides = (draw(st.sampled_from([0, 1, 2, 3, 4, 6, -4, -6])) * item,
+               draw(st.sampled_from([0, 1, 2, -1, 3])) * item)
+    base = np.arange(64, dtype=np.float32)
+    start = 32 * item  # room for negative strides on both sides
+    target = np.lib.stride_tricks.as_strided(base[32:], (rows, cols), strides)
+    assert target.__array_interface__["data"][0] == base.ctypes.data + start
+    alias = draw(st.sampled_from(["scalar", "fresh", "self", "reversed", "shifted"]))
+    return base, target, alias
+
+
+@settings(max_examples=max(20, EXAMPLES // 3), deadline=None, print_blob=True,
+          suppress_health_check=list(HealthCheck))
+@given(case=write_targets(), op=st.sampled_from(["assign", "assign_add", "assign_sub"]))
+def test_fuzz_in_place_targets(restore_backend, case, op):
+    """In-place writes: a target whose elements overlap (zero or overlapping strides) is
+    refused with ValueError before anything is written; otherwise the result is NumPy's,
+    also when the value aliases the target (self, reversed or shifted views)."""
+    base, target, alias = case
+    for name in BACKENDS:
+        _select(name)
+        buffer = base.copy()
+        view = np.lib.stride_tricks.as_strided(buffer[32:], target.shape, target.strides)
+        value = {"scalar": 1.5, "fresh": np.full(target.shape, 2.0, np.float32),
+                 "self": view, "reversed": view[::-1, ::-1],
+                 "shifted": np.lib.stride_tricks.as_strided(buffer[33:], target.shape,
+                                                            target.strides)}[alias]
+        expected_buffer = buffer.copy()
+        expected_view = np.lib.stride_tricks.as_strided(expected_buffer[32:], target.shape,
+                                                        target.strides)
+        np_value = np.array(value)  # snapshot, as our in-place ops read the value first
+        t = tc.from_numpy(view)
+        if _overlaps_itself(target.shape, target.strides):
+            with pytest.raises(ValueError, match="overlaps itself"):
+                getattr(t, op)(value)
+            np.testing.assert_array_equal(buffer, base)
+            continue
+        try:
+            getattr(t, op)(value)
+        except ValueError as error:
+            # The check is conservative: interleaved layouts (strides (12, 8) for shape
+            # (3, 3)) are refused though no two indices meet; nothing may be written.
+            from tensorcore._dispatch import self_overlapping
+            assert "overlaps itself" in str(error) and self_overlapping(view)
+            np.testing.assert_array_equal(buffer, base)
+            continue
+        if op == "assign":
+            expected_view[...] = np_value
+        elif op == "assign_add":
+            expected_view[...] = expected_view + np_value
+        else:
+            expected_view[...] = expected_view - np_value
+        np.testing.assert_array_equal(buffer, expected_buffer, err_msg=f"{name} {op} {alias}")
