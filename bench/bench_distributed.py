@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -26,8 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from tensorcore.testing import mpi as mpi_testing
+
 REPO = Path(__file__).resolve().parent.parent
-LAUNCHER = shutil.which("mpiexec") or shutil.which("mpirun")
+LAUNCHER = mpi_testing.LAUNCHER
 PARAMETERS = 784 * 512 + 512 + 512 * 10 + 10
 
 CONFIGS = {
@@ -35,21 +36,6 @@ CONFIGS = {
     "2 ranks x 1 thread": (2, ["--distributed", "--threads", "1"]),
     "2 ranks x 1 thread, overlap": (2, ["--distributed", "--threads", "1", "--overlap"]),
 }
-
-
-def _environment() -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    return env
-
-
-def _command(ranks: int, args: list[str]) -> list[str]:
-    command = [sys.executable, *args]
-    if ranks > 1:
-        command = [LAUNCHER, "-n", str(ranks), "--oversubscribe", *command]
-    return command
 
 
 def run_config(name: str, epochs: int) -> tuple[float, float | None]:
@@ -60,9 +46,10 @@ def run_config(name: str, epochs: int) -> tuple[float, float | None]:
     comm = None
     for count in (1, epochs):
         result = subprocess.run(
-            _command(ranks, ["-m", "tensorcore", "--epochs", str(count), "--verbose", "0",
-                             *options]),
-            capture_output=True, text=True, cwd=REPO, env=_environment(), check=False)
+            mpi_testing.command(ranks, ["-m", "tensorcore", "--epochs", str(count),
+                                        "--verbose", "0", *options]),
+            capture_output=True, text=True, cwd=REPO, env=mpi_testing.environment(REPO),
+            check=False)
         if result.returncode:
             raise RuntimeError(f"{name}: {result.stdout}{result.stderr}")
         times.append(float(re.search(r"training time: ([\d.]+) s", result.stdout).group(1)))
@@ -89,8 +76,7 @@ def allreduce_worker(repeat: int = 200) -> None:
 
 
 def bare_allreduce_ms() -> float:
-    result = subprocess.run(_command(2, [__file__, "--allreduce-worker"]), capture_output=True,
-                            text=True, cwd=REPO, env=_environment(), check=False)
+    result = mpi_testing.run(2, [__file__, "--allreduce-worker"], REPO)
     if result.returncode:
         raise RuntimeError(result.stdout + result.stderr)
     return float(re.search(r"allreduce-ms ([\d.]+)", result.stdout).group(1))
@@ -120,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     bare = bare_allreduce_ms()
     print(f"load average at the end: {os.getloadavg()[0]:.2f}; "
           f"{args.repeat} rounds, medians")
-    print(f"| configuration | s per epoch | comm ms per step (fit) |")
-    print(f"|---|---|---|")
+    print("| configuration | s per epoch | comm ms per step (fit) |")
+    print("|---|---|---|")
     for name in CONFIGS:
         shown = f"{statistics.median(comm[name]):.2f}" if comm[name] else "-"
         print(f"| {name} | {statistics.median(epoch[name]):.2f} | {shown} |")
@@ -130,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-@pytest.mark.skipif(LAUNCHER is None or shutil.which("mpiexec") is None,
+@pytest.mark.skipif(LAUNCHER is None,
                     reason="needs mpi4py and an MPI launcher")
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_mnist_epoch_distributed(benchmark, name):
