@@ -304,9 +304,29 @@ class ArrayDataAdapter(DataAdapter):
         self._unsharded_batches = -(-self.num_samples // batch_size)
         self.num_batches = self._unsharded_batches
 
+    strategy = None  # a tensorcore.distributed strategy slicing every global batch
+
+    def rows(self, start: int, stop: int) -> "ArrayDataAdapter":
+        """An unshuffled adapter over samples start:stop (possibly none)."""
+        part = object.__new__(ArrayDataAdapter)
+        DataAdapter.__init__(part)
+
+        def cut(array):
+            return array[start:stop]
+
+        part.x, part.y = map_structure(cut, self.x), map_structure(cut, self.y)
+        part.sample_weight = None if self.sample_weight is None else cut(self.sample_weight)
+        part.num_samples = max(0, stop - start)
+        part.batch_size, part.shuffle = self.batch_size, False
+        part._unsharded_batches = part.num_batches = -(-part.num_samples // self.batch_size)
+        return part
+
     def epoch_iterator(self, steps: int | None = None):
         """Batches of one epoch, in a fresh random order when shuffling."""
         order = tc.random.permutation(self.num_samples) if self.shuffle else None
+        strategy = self.strategy
+        if strategy is not None:
+            order = strategy.sync_order(order)
         count = self.num_batches if steps is None else min(steps, self.num_batches)
         bs, n = self.batch_size, self.num_samples
         produced = 0
@@ -314,6 +334,8 @@ class ArrayDataAdapter(DataAdapter):
         while produced < count:
             if self._keep(index):
                 start, stop = index * bs, min((index + 1) * bs, n)
+                if strategy is not None:
+                    start, stop = strategy.shard(start, stop)
 
                 def rows(array, start=start, stop=stop):
                     return take_rows(array, start, stop, order)

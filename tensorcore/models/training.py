@@ -67,15 +67,18 @@ class Trainer:
         self._output_loss_trackers: list[Mean] = []
         self._metric_slots: list[tuple[int, metrics_module.Metric]] = []
         self._initial_epoch = 0
+        self._distribute = None   # a tensorcore.distributed strategy, or None
 
     # ------------------------------------------------------------------ compile
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None) -> None:
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                distribute=None) -> None:
         """Choose the optimizer, loss(es) and metrics (names or objects) used by fit/evaluate.
 
         For a model with several outputs, ``loss`` may be one loss for every output, a list
         (one per output, in order) or a dict keyed by output name; ``loss_weights`` (list or
         dict) scales each output's loss in the total; ``metrics`` may be a list (applied to
         every output, logged as ``<output>_<metric>``) or a dict of lists keyed by output name.
+        ``distribute``: a ``tensorcore.distributed.DataParallel()`` to train over MPI ranks.
         """
         if loss is None:
             raise ValueError("compile: a loss is required, e.g. "
@@ -99,10 +102,16 @@ class Trainer:
                             f"name. Received: loss_weights={loss_weights!r}")
         for identifier in flatten(metrics if isinstance(metrics, dict) else list(metrics)):
             metrics_module.get(identifier, loss_name=kind)  # unknown names fail before any change
+        if distribute is not None:
+            from tensorcore.distributed.strategy import DataParallel
+            if not isinstance(distribute, DataParallel):
+                raise TypeError(f"compile: distribute must be None or a "
+                                f"tensorcore.distributed.DataParallel(). "
+                                f"Received: distribute={distribute!r}")
         saved = dict(self.__dict__)
         try:
             self._set_compiled(resolved_optimizer, resolved_loss, kind, loss_weights, metrics,
-                               {"optimizer": optimizer, "loss": loss, "metrics": metrics,
+                               distribute, {"optimizer": optimizer, "loss": loss, "metrics": metrics,
                                 "loss_weights": loss_weights})
         except BaseException:
             self.__dict__.clear()
@@ -110,7 +119,8 @@ class Trainer:
             raise
 
     def _set_compiled(self, resolved_optimizer, resolved_loss, kind, loss_weights, metrics,
-                      identifiers) -> None:
+                      distribute, identifiers) -> None:
+        self._distribute = distribute
         self.optimizer = resolved_optimizer
         self.loss = resolved_loss
         self.loss_kind = kind
@@ -387,14 +397,18 @@ class Trainer:
     def get_metrics_result(self) -> dict[str, float]:
         """Current value of every metric, as the logs dict (``{"loss": ..., ...}``).
 
-        A distributed strategy reduces each metric's state across ranks before this.
+        A distributed strategy reduces each metric's state across ranks here.
         """
+        if self._distribute is not None:     # distributed hook: values reduced over ranks
+            return self._distribute.metric_logs(self.metrics)
         return {metric.name: float(metric.result()) for metric in self.metrics}
 
     def reset_metrics(self) -> None:
         """Reset the loss tracker(s) and every compiled metric."""
         for metric in self.metrics:
             metric.reset_state()
+        if self._distribute is not None:
+            self._distribute.forget_metrics()
 
     _reset_metrics = reset_metrics
 
@@ -416,12 +430,46 @@ class Trainer:
         apply_gradients and compute_metrics.
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
+        if self._distribute is not None:
+            return self._distributed_train_step(self._distribute, x, y, sample_weight)
         loss, y_pred = self._loss_and_predictions(x, y, sample_weight, training=True)
         weights = self.trainable_weights
         if weights:
             grads = tc.autograd.grad(loss, weights, allow_unused=True)
             self.apply_gradients(zip(grads, weights))
         return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    # distributed hook: this rank's slice of the global batch, then the strategy's one
+    # Allreduce of gradients + metric states, then the same optimizer step on every rank.
+    def _distributed_train_step(self, strategy, x, y, sample_weight) -> dict[str, float]:
+        weights = self.trainable_weights
+        grads = None
+        count = len(flatten(x)[0])
+        strategy.start_step(self, count)
+        try:
+            if count:
+                loss_value, y_pred = self._loss_and_predictions(x, y, sample_weight,
+                                                                training=True)
+                if weights:
+                    grads = list(tc.autograd.grad(loss_value, weights, allow_unused=True,
+                                                  on_ready=strategy.gradient_hook))
+                predictions = _as_list(y_pred)
+                targets = self._targets_list(y, len(predictions))
+                for index, metric in self._metric_slots:
+                    metric.update_state(targets[index], predictions[index], sample_weight)
+        except Exception as error:  # noqa: BLE001 (re-raised after the Allreduce)
+            # Join the step's Allreduce with the failure flag so no rank waits for us.
+            strategy.reduce_gradients(self, None, 0, failed=True)
+            from tensorcore.distributed import mark_collective
+            raise mark_collective(error) from None
+        grads = strategy.reduce_gradients(self, grads, count)
+        if weights:
+            self.apply_gradients(zip(grads, weights))
+        return self.get_metrics_result()
+
+    def _writes_files(self) -> bool:
+        """False on the ranks other than 0 of a distributed model (rank 0 saves)."""
+        return self._distribute is None or self._distribute.is_chief
 
     def test_step(self, data) -> dict[str, float]:
         """Loss and metric updates on one batch, without training; returns the logs."""
@@ -544,6 +592,18 @@ class Trainer:
                                                    validation_batch_size or batch_size or 32,
                                                    validation_steps, epochs)
         self._build_from(adapter)
+        strategy = self._distribute
+        if strategy is not None:
+            # distributed hook: same model and settings everywhere, rank 0's weights
+            self._require_arrays(op, adapter)
+            strategy.begin(self, op, {
+                "samples": adapter.num_samples, "batch_size": adapter.batch_size,
+                "epochs": epochs, "initial_epoch": initial_epoch, "shuffle": bool(shuffle),
+                "validation_samples": 0 if val_adapter is None
+                else self._require_arrays(op, val_adapter).num_samples})
+            adapter.strategy = strategy
+            if not strategy.is_chief:
+                verbose = 0
         callback_list = CallbackList([History(), *(callbacks or [])])
         steps = adapter.num_batches
         self.history = callback_list.callbacks[0]
@@ -581,6 +641,14 @@ class Trainer:
         callback_list.on_train_end()
         self.history.training_time = time.perf_counter() - train_start
         return self.history
+
+    @staticmethod
+    def _require_arrays(op: str, adapter: DataAdapter) -> ArrayDataAdapter:
+        if not isinstance(adapter, ArrayDataAdapter):
+            raise TypeError(f"{op}: a distributed model trains on arrays (each rank takes its "
+                            "slice of every batch); for other data shard a data adapter "
+                            "yourself. Received: data of another kind")
+        return adapter
 
     def _validation_adapter(self, op, validation_data, batch_size, steps, epochs):
         if isinstance(validation_data, tuple) and len(validation_data) in (2, 3) \
@@ -633,6 +701,10 @@ class Trainer:
                           progbar: Progbar | None = None) -> dict[str, float]:
         """Loss and metrics over an adapter's batches, as a logs dict."""
         self.reset_metrics()
+        strategy = self._distribute
+        if strategy is not None:            # distributed hook: each rank its shard
+            adapter = self._require_arrays("evaluate", adapter).rows(
+                *strategy.shard(0, adapter.num_samples))
         iterator = adapter.epoch_iterator(steps)
         done = 0
         try:
@@ -643,8 +715,10 @@ class Trainer:
                     progbar.update(done, logs)
         finally:
             iterator.close()
-        if done == 0:
+        if done == 0 and strategy is None:
             raise ValueError("evaluate: the data produced no batches")
+        if strategy is not None:
+            strategy.reduce_metrics(self.metrics)
         logs = self.get_metrics_result()
         if progbar is not None:
             progbar.update(done, logs, finalize=True)
@@ -665,6 +739,12 @@ class Trainer:
         verbose = data_checks.check_verbose(op, verbose)
         adapter = self._adapter(op, x, y, sample_weight, batch_size or 32, steps, False)
         self._build_from(adapter)
+        if self._distribute is not None:
+            self._distribute.begin(self, op, {
+                "samples": self._require_arrays(op, adapter).num_samples,
+                "batch_size": adapter.batch_size})
+            if not self._distribute.is_chief:
+                verbose = 0
         progbar = self.make_progbar(adapter.num_batches, verbose) if verbose else None
         try:
             logs = self._evaluate_adapter(adapter, steps, progbar)
@@ -687,6 +767,24 @@ class Trainer:
         verbose = data_checks.check_verbose(op, verbose)
         adapter = self._adapter(op, x, None, None, batch_size or 32, steps, False)
         self._build_from(adapter)
+        strategy = self._distribute
+        if strategy is not None:            # distributed hook: predict a shard, then gather
+            arrays = self._require_arrays(op, adapter)
+            strategy.begin(self, op, {"samples": arrays.num_samples,
+                                      "batch_size": arrays.batch_size})
+            start, stop = strategy.shard(0, arrays.num_samples)
+            row_shape = tuple(self.compute_output_shape((None,) + tuple(arrays.x.shape[1:]))[1:])
+            dtype = self.weights[0].dtype if self.weights else np.float32
+            local = None
+            if stop > start:
+                local = self._predict_adapter(arrays.rows(start, stop), None,
+                                              verbose if strategy.is_chief else 0)
+            return strategy.gather_rows(local, arrays.num_samples, row_shape, dtype)
+        return self._predict_adapter(adapter, steps, verbose)
+
+    def _predict_adapter(self, adapter: DataAdapter, steps, verbose):
+        """Outputs for every batch of the adapter, joined per output."""
+        op = "predict"
         progbar = self.make_progbar(adapter.num_batches, verbose) if verbose else None
         pieces: list[list[np.ndarray]] = []
         iterator = adapter.epoch_iterator(steps)
