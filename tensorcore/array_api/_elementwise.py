@@ -157,10 +157,8 @@ def floor_divide(x1: Any, x2: Any, /) -> Tensor:
     opposite_inf = ew.multiply(ew.less(ew.multiply(x1, x2), 0.0),
                                ew.multiply(ew.equal(ew.abs(x2), math.inf),
                                            ew.equal(ew.subtract(x1, x1), 0.0)))
-    q = ew.where(opposite_inf, -1.0, q)
-    # An infinite x1 over a nonzero x2 has no finite remainder: NumPy gives nan, not +-inf.
-    return ew.where(ew.multiply(ew.equal(ew.abs(x1), math.inf), ew.not_equal(x2, 0.0)),
-                    math.nan, q)
+    # (inf // finite stays +-inf, as the array API standard and PyTorch give; NumPy: nan.)
+    return ew.where(opposite_inf, -1.0, q)
 
 
 def remainder(x1: Any, x2: Any, /) -> Tensor:

@@ -76,7 +76,7 @@ def set_num_threads(n: int) -> None:
     """Set the worker thread count of every backend (loaded now or later)."""
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_THREADS:
-        raise ValueError(f"set_num_threads: expected an int in [1, {MAX_THREADS}], "
+        raise ValueError(f"set_num_threads: expected a positive int <= {MAX_THREADS}, "
                          f"received {n!r}")
     _num_threads = n
     for module in list(_loaded.values()):
