@@ -14,8 +14,10 @@ _NAME_COUNTS: dict[str, int] = {}
 
 
 def _snake_case(class_name: str) -> str:
-    """CamelCase class name -> snake_case layer name prefix."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+    """CamelCase class name -> snake_case layer name prefix, as Keras spells it (Conv2D ->
+    conv2d, MaxPooling2D -> max_pooling2d, BatchNormalization -> batch_normalization)."""
+    words = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", words).lower()
 
 
 def unique_name(prefix: str) -> str:
