@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="use only the first N training and test images")
     parser.add_argument("--distributed", action="store_true",
                         help="data-parallel over the MPI ranks (run under mpiexec)")
+    parser.add_argument("--overlap", action="store_true",
+                        help="with --distributed: reduce gradient buckets during backward")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                         help="0 silent, 1 progress bar (default), 2 one line per epoch")
     return parser
@@ -130,6 +132,8 @@ def train(argv: list[str]) -> int:
         parser.error(f"--threads must be a positive integer. Received: {args.threads}")
     if limit is not None and limit < 1:
         parser.error(f"--limit must be a positive integer. Received: {limit}")
+    if args.overlap and not args.distributed:
+        parser.error("--overlap needs --distributed")
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         print("error: --plot needs matplotlib, which is not installed "
               "(pip install matplotlib); nothing was trained.", file=sys.stderr)
@@ -143,7 +147,7 @@ def train(argv: list[str]) -> int:
         from tensorcore import distributed
 
         try:
-            strategy = distributed.DataParallel()
+            strategy = distributed.DataParallel(overlap=args.overlap)
             ranks, chief = strategy.size, strategy.is_chief
         except ImportError as error:
             print(f"error: --distributed: {error}", file=sys.stderr)

@@ -7,8 +7,6 @@ tests skip (with the reason) when mpi4py or an MPI launcher is missing.
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +16,11 @@ import pytest
 
 import tensorcore as tc
 from tensorcore import layers, models
+from tensorcore.testing import mpi as mpi_testing
 
 REPO = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).resolve().parent / "mpi_worker.py"
-LAUNCHER = shutil.which("mpiexec") or shutil.which("mpirun")
+LAUNCHER = mpi_testing.LAUNCHER
 # A hang guard for the subprocesses, not a performance limit: a rank waiting forever for a
 # dead peer would otherwise stall the whole suite.
 HANG_GUARD_SECONDS = 600
@@ -37,20 +36,11 @@ WEIGHT_ATOL, WEIGHT_RTOL = 1e-6, 1e-5
 
 
 def _environment() -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    return env
+    return mpi_testing.environment(REPO)
 
 
 def _mpiexec(*args: str, ranks: int = 2) -> subprocess.CompletedProcess:
-    version = subprocess.run([LAUNCHER, "--version"], capture_output=True, text=True,
-                             check=False)
-    extra = ["--oversubscribe"] if "Open MPI" in version.stdout + version.stderr else []
-    return subprocess.run([LAUNCHER, "-n", str(ranks), *extra, sys.executable, *args],
-                          capture_output=True, text=True, check=False, cwd=REPO,
-                          env=_environment(), timeout=HANG_GUARD_SECONDS)
+    return mpi_testing.run(ranks, list(args), REPO, timeout=HANG_GUARD_SECONDS)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,8 @@ from tensorcore.models.training import Trainer
 class Sequential(Trainer):
     """A model whose layers run one after another: ``Sequential([Dense(512), Dense(10)])``."""
 
+    _checks_shapes = True  # fit/evaluate check x and y against the built shapes
+
     def __init__(self, layers: list[Layer] | None = None, name: str | None = None):
         super().__init__()
         self.name = name if name is not None else unique_name("sequential")
@@ -101,6 +103,17 @@ class Sequential(Trainer):
         for layer in self._layers[:-1]:
             outputs = layer(outputs, training=training)
         return self._layers[-1].call_logits(to_tensor(outputs), training=training)
+
+    @property
+    def output_names(self) -> list[str] | None:
+        """Name of the single output (the last layer's), as Keras names it."""
+        return [self._layers[-1].name] if self._layers else None
+
+    def _forward_for_loss(self, x, training: bool, fuse: list[bool]) -> list[tuple]:
+        """Logits of the last layer when the loss absorbs its final activation."""
+        if fuse[0]:
+            return [(self.call_logits(to_tensor(x), training=training), True)]
+        return [(self(x, training=training), False)]
 
     @property
     def output_activation(self) -> str | None:
