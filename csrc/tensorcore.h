@@ -42,6 +42,11 @@ int tc_matmul(int dtype, int batch_ndim, const int64_t *batch_shape,
               const void *b, int64_t rsb, int64_t csb,
               void *c, int64_t rsc, int64_t csc);
 const char *tc_gemm_kernel_name(int dtype);  /* e.g. "avx512 32x6 f32" */
+/* blocks[0..4] = MR, NR, KC, MC, NC of the float32/float64 GEMM kernel in use (KC/MC/NC
+ * from the detected caches; TENSORCORE_GEMM_ISA=generic|avx2|avx512 picks the family). */
+int tc_gemm_blocks(int dtype, int64_t *blocks);
+/* sizes[0..2] = L1 data, L2, L3 cache bytes (CPUID, else sysfs, else defaults). */
+int tc_cache_sizes(int64_t *sizes);
 
 /* ---- elementwise, copy, reductions (elementwise.c, unary.c, copy.c, reduce.c, ...) ----
  * Common arguments: `ndim` in [0, 32] and `shape` (ndim extents, >= 0) describe the

@@ -338,6 +338,24 @@ def _string(pointer) -> str:
     return ffi.string(pointer).decode("utf-8", "replace") if pointer != _NULL else ""
 
 
+def _blocks(dtype: int) -> str:
+    """'MR=.. NR=.. KC=.. MC=.. NC=..' of the C GEMM kernel used for dtype."""
+    out = ffi.new("int64_t[5]")
+    status = lib.tc_gemm_blocks(dtype, out)
+    if status != 0:
+        _fail("gemm_blocks", status)
+    return " ".join(f"{name}={value}" for name, value in zip(("MR", "NR", "KC", "MC", "NC"), out))
+
+
+def _caches() -> str:
+    """'L1d=32K L2=512K L3=32768K' as detected by the C core (CPUID, sysfs or defaults)."""
+    out = ffi.new("int64_t[3]")
+    status = lib.tc_cache_sizes(out)
+    if status != 0:
+        _fail("cache_sizes", status)
+    return " ".join(f"{name}={value // 1024}K" for name, value in zip(("L1d", "L2", "L3"), out))
+
+
 def info() -> dict:
     """Describe the compiled core: module path, SIMD level, GEMM kernels, threads, version."""
     from tensorcore import _C
@@ -350,6 +368,9 @@ def info() -> dict:
         "gemm_kernel_f32": _string(lib.tc_gemm_kernel_name(lib.TC_FLOAT32)),
         "gemm_kernel_f64": _string(lib.tc_gemm_kernel_name(lib.TC_FLOAT64)),
         "gemm_kernel": _string(lib.tc_gemm_kernel_name(lib.TC_FLOAT32)),
+        "gemm_blocks_f32": _blocks(lib.TC_FLOAT32),
+        "gemm_blocks_f64": _blocks(lib.TC_FLOAT64),
+        "caches": _caches(),
         "threads": get_num_threads(),
         "version": _string(lib.tc_version()),
     }
