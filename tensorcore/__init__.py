@@ -22,6 +22,7 @@ from .ops_reduce import sum, mean, max, min, var, argmax, argmin, logsumexp
 from .ops_shape import (reshape, flatten, permute_dims, transpose, swapaxes, expand_dims,
                         squeeze, broadcast_to, concatenate, stack)
 from .ops_matrix import matmul, softmax, log_softmax
+from .ops_sort import sort, argsort, cumsum, nonzero, searchsorted, repeat, tile
 from .autograd import no_grad, enable_grad, is_grad_enabled
 from . import autograd, random
 from .backend import set_backend, get_backend, set_num_threads, get_num_threads
@@ -37,7 +38,8 @@ __all__ = [
     "permute_dims", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
     "concatenate", "stack", "matmul", "softmax", "log_softmax", "no_grad", "enable_grad",
     "is_grad_enabled", "autograd", "random", "set_backend", "get_backend", "set_num_threads",
-    "get_num_threads", "show_config",
+    "get_num_threads", "show_config", "sort", "argsort", "cumsum", "nonzero", "searchsorted",
+    "repeat", "tile",
 ]
 
 
