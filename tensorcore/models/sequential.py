@@ -161,15 +161,22 @@ class Sequential(Trainer):
         return {"name": self.name, "layers": [layers.serialize(layer) for layer in self._layers]}
 
     def save(self, filepath: str | os.PathLike) -> None:
-        """Save architecture, weights, compile settings and optimizer state (no pickle)."""
+        """Save architecture, weights, compile settings and optimizer state (no pickle).
+
+        In distributed training only rank 0 writes; the call does nothing on other ranks.
+        """
         from tensorcore import saving
 
+        if not self._writes_files():
+            return
         saving.save_model(self, filepath)
 
     def save_weights(self, filepath: str | os.PathLike) -> None:
-        """Save only the weights."""
+        """Save only the weights (rank 0 only in distributed training)."""
         from tensorcore import saving
 
+        if not self._writes_files():
+            return
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath: str | os.PathLike) -> None:

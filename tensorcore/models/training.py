@@ -43,10 +43,14 @@ class Trainer:
         self.stop_training = False
         self.history: History | None = None
         self._compile_identifiers: dict | None = None
+        self._distribute = None   # a tensorcore.distributed strategy, or None
 
     # ------------------------------------------------------------------ compile
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None) -> None:
-        """Choose the optimizer, loss and metrics (names or objects) used by fit/evaluate."""
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, distribute=None) -> None:
+        """Choose the optimizer, loss and metrics (names or objects) used by fit/evaluate.
+
+        `distribute`: a ``tensorcore.distributed.DataParallel()`` to train over MPI ranks.
+        """
         if loss is None:
             raise ValueError("compile: a loss is required, e.g. "
                              "loss='sparse_categorical_crossentropy'. Received: loss=None")
@@ -64,6 +68,12 @@ class Trainer:
         if not isinstance(metrics, (list, tuple)):
             raise TypeError(f"compile: metrics must be a list. Received: metrics={metrics!r}")
         resolved_metrics = [metrics_module.get(m, loss_name=kind) for m in metrics]
+        if distribute is not None:
+            from tensorcore.distributed.strategy import DataParallel
+            if not isinstance(distribute, DataParallel):
+                raise TypeError(f"compile: distribute must be None or a "
+                                f"tensorcore.distributed.DataParallel(). "
+                                f"Received: distribute={distribute!r}")
         names = [m.name for m in resolved_metrics]
         if len(set(names)) != len(names) or "loss" in names:
             raise ValueError(f"compile: metric names must be unique and not 'loss'. "
@@ -73,6 +83,7 @@ class Trainer:
         self.loss_kind = kind
         self.compiled_metrics = resolved_metrics
         self.loss_tracker = Mean(name="loss")
+        self._distribute = distribute
         self._compile_identifiers = {"optimizer": optimizer, "loss": loss,
                                      "metrics": list(metrics)}
 
@@ -142,6 +153,9 @@ class Trainer:
 
     def train_step(self, x_batch: np.ndarray, y_batch: np.ndarray) -> float:
         """Forward, backward and one optimizer update on a batch; updates the metrics."""
+        strategy = self._distribute
+        if strategy is not None:
+            return self._distributed_train_step(strategy, x_batch, y_batch)
         x = to_tensor(x_batch)
         weights = self.trainable_weights
         loss_value, y_pred = self.compute_loss(x, y_batch, training=True)
@@ -152,6 +166,34 @@ class Trainer:
         self.loss_tracker.update_state(value, sample_weight=len(x_batch))
         for metric in self.compiled_metrics:
             metric.update_state(y_batch, y_pred)
+        return value
+
+    # distributed hook: this rank's slice of the global batch, then the strategy's one
+    # Allreduce of gradients + metric states, then the same optimizer step on every rank.
+    def _distributed_train_step(self, strategy, x_batch: np.ndarray,
+                                y_batch: np.ndarray) -> float:
+        weights = self.trainable_weights
+        grads, value = None, 0.0
+        strategy.start_step(self, len(x_batch))
+        try:
+            if len(x_batch):
+                loss_value, y_pred = self.compute_loss(to_tensor(x_batch), y_batch,
+                                                       training=True)
+                if weights:
+                    grads = list(tc.autograd.grad(loss_value, weights, allow_unused=True,
+                                                  on_ready=strategy.gradient_hook))
+                value = float(loss_value.item())
+                self.loss_tracker.update_state(value, sample_weight=len(x_batch))
+                for metric in self.compiled_metrics:
+                    metric.update_state(y_batch, y_pred)
+        except Exception as error:  # noqa: BLE001 (re-raised after the Allreduce)
+            # Join the step's Allreduce with the failure flag so no rank waits for us.
+            strategy.reduce_gradients(self, None, 0, failed=True)
+            from tensorcore.distributed import mark_collective
+            raise mark_collective(error)
+        grads = strategy.reduce_gradients(self, grads, len(x_batch))
+        if weights:
+            self.optimizer.apply_gradients(zip(grads, weights))
         return value
 
     def test_step(self, x_batch: np.ndarray, y_batch: np.ndarray) -> float:
@@ -177,9 +219,17 @@ class Trainer:
     def _reset_metrics(self) -> None:
         for metric in self.metrics:
             metric.reset_state()
+        if self._distribute is not None:
+            self._distribute.forget_metrics()
 
     def _logs(self) -> dict[str, float]:
+        if self._distribute is not None:     # distributed hook: values reduced over ranks
+            return self._distribute.metric_logs(self.metrics)
         return {metric.name: float(metric.result()) for metric in self.metrics}
+
+    def _writes_files(self) -> bool:
+        """False on the ranks other than 0 of a distributed model (rank 0 saves)."""
+        return self._distribute is None or self._distribute.is_chief
 
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size: int | None = 32, epochs: int = 1,
@@ -209,6 +259,15 @@ class Trainer:
         callback_list = CallbackList([History(), *(callbacks or [])])
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]))
+        strategy = self._distribute
+        if strategy is not None:
+            # distributed hook: same model and settings everywhere, rank 0's weights
+            strategy.begin(self, op, {
+                "samples": len(x), "batch_size": batch_size, "epochs": epochs,
+                "initial_epoch": initial_epoch, "shuffle": bool(shuffle),
+                "validation_samples": 0 if x_val is None else len(x_val)})
+            if not strategy.is_chief:
+                verbose = 0
 
         steps = -(-len(x) // batch_size)
         self.history = callback_list.callbacks[0]
@@ -224,9 +283,13 @@ class Trainer:
                 print(f"Epoch {epoch + 1}/{epochs}", flush=True)
             progbar = Progbar(steps, verbose=verbose)
             order = tc.random.permutation(len(x)) if shuffle else None
+            if strategy is not None:
+                order = strategy.sync_order(order)
             for step in range(steps):
                 callback_list.on_train_batch_begin(step)
                 start, stop = step * batch_size, min((step + 1) * batch_size, len(x))
+                if strategy is not None:
+                    start, stop = strategy.shard(start, stop)
                 self.train_step(_slice(x, start, stop, order), _slice(y, start, stop, order))
                 batch_logs = self._logs()
                 callback_list.on_train_batch_end(step, batch_logs)
@@ -249,12 +312,18 @@ class Trainer:
                          progbar: Progbar | None = None) -> dict[str, float]:
         """Loss and metrics over (x, y) in batches, as a logs dict."""
         self._reset_metrics()
+        strategy = self._distribute
+        if strategy is not None:            # distributed hook: each rank its shard
+            start, stop = strategy.shard(0, len(x))
+            x, y = x[start:stop], y[start:stop]
         steps = -(-len(x) // batch_size)
         for step in range(steps):
             start, stop = step * batch_size, min((step + 1) * batch_size, len(x))
             self.test_step(x[start:stop], y[start:stop])
             if progbar is not None and step + 1 < steps:
                 progbar.update(step + 1, self._logs())
+        if strategy is not None:
+            strategy.reduce_metrics(self.metrics)
         logs = self._logs()
         if progbar is not None:
             progbar.update(steps, logs, finalize=True)
@@ -272,6 +341,10 @@ class Trainer:
         y = data_checks.check_targets(op, self, x, y)
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]))
+        if self._distribute is not None:
+            self._distribute.begin(self, op, {"samples": len(x), "batch_size": batch_size})
+            if not self._distribute.is_chief:
+                verbose = 0
         steps = -(-len(x) // batch_size)
         progbar = Progbar(steps, verbose=verbose) if verbose else None
         logs = self._evaluate_arrays(x, y, batch_size, progbar)
@@ -289,6 +362,19 @@ class Trainer:
         x = data_checks.check_inputs(op, self, x)
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]))
+        strategy = self._distribute
+        if strategy is not None:            # distributed hook: predict a shard, then gather
+            strategy.begin(self, op, {"samples": len(x), "batch_size": batch_size})
+            start, stop = strategy.shard(0, len(x))
+            row_shape = tuple(self.compute_output_shape((None,) + tuple(x.shape[1:]))[1:])
+            dtype = self.weights[0].dtype if self.weights else np.float32
+            local = self._predict_arrays(x[start:stop], batch_size,
+                                         verbose if strategy.is_chief else 0)
+            return strategy.gather_rows(local, len(x), row_shape, dtype)
+        return self._predict_arrays(x, batch_size, verbose)
+
+    def _predict_arrays(self, x: np.ndarray, batch_size: int, verbose) -> np.ndarray | None:
+        """Outputs for x in batches (None when x has no rows)."""
         steps = -(-len(x) // batch_size)
         progbar = Progbar(steps, verbose=verbose) if verbose else None
         result: np.ndarray | None = None
