@@ -180,6 +180,9 @@ static int tc_gemm_run(int dtype, int64_t m, int64_t n, int64_t k, double alpha,
             tc_gemm_small_f64(m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
         return TC_OK;
     }
+    if (m == 1 || n == 1)
+        return tc_gemv(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc,
+                       threaded);
     return tc_gemm_packed(tc_gemm_select_kernel(dtype), m, n, k, alpha, a, rsa, csa, b, rsb, csb,
                           beta, c, rsc, csc, threaded);
 }
@@ -187,7 +190,7 @@ static int tc_gemm_run(int dtype, int64_t m, int64_t n, int64_t k, double alpha,
 static int tc_gemm_status_error(const char *who, int status)
 {
     if (status == TC_ERR_NOMEM) {
-        tc_set_error("%s: out of memory for packing buffers", who);
+        tc_set_error("%s: out of memory for GEMM scratch buffers", who);
         return TC_ERR_NOMEM;
     }
     if (status != TC_OK) {

@@ -74,6 +74,17 @@ int tc_gemm_packed(const tc_gemm_kernel *kern, int64_t m, int64_t n, int64_t k, 
                    const void *a, int64_t rsa, int64_t csa, const void *b, int64_t rsb,
                    int64_t csb, double beta, void *c, int64_t rsc, int64_t csc, int threaded);
 
+/* Largest packed-B scratch tc_gemm_packed uses with `kern`, in bytes (plus one int flag
+ * per micro-panel): max(8 MiB, KC * NC * esize). K is split into groups of KC blocks
+ * that fit, so the bound does not depend on the problem size. */
+int64_t tc_gemm_b_bound(const tc_gemm_kernel *kern);
+
+/* Matrix-vector path (gemm_gemv.c) for m == 1 or n == 1: no packing; scratch is a few
+ * bytes per thread. Same preconditions as tc_gemm_packed, float dtypes only. */
+int tc_gemv(int dtype, int64_t m, int64_t n, int64_t k, double alpha, const void *a,
+            int64_t rsa, int64_t csa, const void *b, int64_t rsb, int64_t csb, double beta,
+            void *c, int64_t rsc, int64_t csc, int threaded);
+
 /* Per-thread scratch cache: a 64-byte aligned buffer of at least `bytes` bytes, kept in
  * thread-local slot `slot` (0 = packed B + panel flags of the calling thread, 1 = A block
  * of the executing thread, 2 = im2col tile of conv.c) and reused by later calls on the same thread; contents are

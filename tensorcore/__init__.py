@@ -56,6 +56,13 @@ def __getattr__(name: str):
             "utils", "activations", "initializers", "testing", "backend", "distributed"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "Input":
+        from .models.functional import Input
+        return Input
+    if name == "saving":
+        return importlib.import_module(f"{__name__}.saving")
+    if name == "data":
+        return importlib.import_module(f"{__name__}.data")
     if name in ("get_include", "get_library_path"):
         from . import _embed
         return getattr(_embed, name)

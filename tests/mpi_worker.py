@@ -85,7 +85,7 @@ def step_fail(overlap: bool) -> None:
     strategy = tc.distributed.DataParallel(overlap=overlap, bucket_bytes=1024)
     model.compile(optimizer="adam", loss="categorical_crossentropy", distribute=strategy)
     calls = [0]
-    compute_loss = model.compute_loss
+    compute_loss = model._loss_and_predictions  # the loss of the built-in train_step
     gradient_ready = strategy._gradient_ready
 
     def failing_compute_loss(*args, **kwargs):
@@ -100,7 +100,7 @@ def step_fail(overlap: bool) -> None:
             raise ArithmeticError("injected failure in rank 1's step")
         gradient_ready(index, grad)
 
-    model.compute_loss = failing_compute_loss
+    model._loss_and_predictions = failing_compute_loss
     strategy._gradient_ready = failing_gradient_ready
     model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, verbose=0)
     print(f"rank {rank}: fit returned", flush=True)
