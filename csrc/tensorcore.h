@@ -135,6 +135,25 @@ int tc_scatter_add(int dtype, int64_t out_size, void *out, int64_t out_stride,
                    int64_t n, const int64_t *index, int64_t index_stride,
                    const void *src, int64_t src_stride);
 
+/* ---- sorting, scanning, searching (sort.c); every array C-contiguous ----------------
+ * Order: NaN after every number; sorts are stable (equal keys keep input order, also when
+ * descending). */
+/* Sorts each of `rows` rows of n elements of src; values (same dtype) and/or index (int64
+ * positions within the row) may be NULL, not both. */
+int tc_sort(int dtype, int64_t rows, int64_t n, const void *src, void *values,
+            int64_t *index, int descending);
+/* Inclusive cumulative sum along the middle axis of src (outer, n, inner); out has the
+ * same shape, dtype `dtype` for floats and TC_INT64 for int32/int64/bool. */
+int tc_cumsum(int dtype, int64_t outer, int64_t n, int64_t inner, const void *src,
+              void *out);
+/* Coordinates of the true elements of a bool array of `shape`: out is (ndim, count)
+ * int64, count == number of true elements (checked). ndim in [1, 32]. */
+int tc_nonzero(int ndim, const int64_t *shape, const uint8_t *mask, int64_t count,
+               int64_t *out);
+/* out[i] = insertion position of values[i] in sorted[0..n) (right: after equal keys). */
+int tc_searchsorted(int dtype, int64_t n, const void *sorted, int64_t m, const void *values,
+                    int64_t *out, int right);
+
 
 /* ---- convolution and pooling (conv.c) ----------------------------------------------
  * Channels-last: x is (N, H, W, C), the kernel w is (KH, KW, C / groups, O) (HWIO), the
