@@ -76,7 +76,7 @@ int tc_gemm_packed(const tc_gemm_kernel *kern, int64_t m, int64_t n, int64_t k, 
 
 /* Per-thread scratch cache: a 64-byte aligned buffer of at least `bytes` bytes, kept in
  * thread-local slot `slot` (0 = packed B + panel flags of the calling thread, 1 = A block
- * of the executing thread) and reused by later calls on the same thread; contents are
+ * of the executing thread, 2 = im2col tile of conv.c) and reused by later calls on the same thread; contents are
  * not preserved when it grows; freed when the thread exits. NULL when allocation fails. */
 void *tc_gemm_scratch(int slot, size_t bytes);
 

@@ -118,11 +118,12 @@ void tc_gemm_pack(int esize, int w, int64_t rows, int64_t cols, const void *src,
 }
 
 /* ---- per-thread scratch -------------------------------------------------------------
- * Each thread owns at most two cached buffers (slot 0: B panel, slot 1: A block). They
+ * Each thread owns at most three cached buffers (slot 0: B panel, slot 1: A block,
+ * slot 2: the im2col tile of conv.c). They
  * are reused across calls so large blocks do not pay mmap + page faults every call, and
  * freed by a pthread key destructor when the thread exits (the process's main thread
  * leaves them to exit()). */
-enum { TC_SCRATCH_SLOTS = 2 };
+enum { TC_SCRATCH_SLOTS = 3 };
 
 typedef struct tc_scratch {
     void *ptr[TC_SCRATCH_SLOTS];

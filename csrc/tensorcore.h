@@ -175,6 +175,41 @@ int tc_scatter_add(int dtype, int64_t out_size, void *out, int64_t out_stride,
                    const void *src, int64_t src_stride);
 
 
+/* ---- convolution and pooling (conv.c) ----------------------------------------------
+ * Channels-last: x is (N, H, W, C), the kernel w is (KH, KW, C / groups, O) (HWIO), the
+ * output y is (N, OH, OW, O); all C-contiguous, dtype TC_FLOAT32 or TC_FLOAT64. `geom`
+ * holds TC_CONV_GEOM_LEN int64 values indexed by enum tc_conv_geom_index; padding is
+ * implicit (positions outside the input read as 0 for convolution and are skipped by
+ * pooling), so no padded copy is made. Input reads are bounds-checked per position, so
+ * any geometry that passes the entry checks stays inside x, w and y. Work is threaded
+ * over output row tiles (forward) or images (input gradients); the im2col scratch is one
+ * tile per thread (TC_CONV_TILE_BYTES), never the whole im2col matrix. */
+enum tc_conv_geom_index {
+    TC_CG_N = 0, TC_CG_H = 1, TC_CG_W = 2, TC_CG_C = 3, TC_CG_KH = 4, TC_CG_KW = 5,
+    TC_CG_O = 6, TC_CG_OH = 7, TC_CG_OW = 8, TC_CG_SH = 9, TC_CG_SW = 10, TC_CG_PT = 11,
+    TC_CG_PL = 12, TC_CG_DH = 13, TC_CG_DW = 14, TC_CG_GROUPS = 15, TC_CONV_GEOM_LEN = 16
+};
+enum tc_pool_kind { TC_POOL_MAX = 0, TC_POOL_AVG = 1 };
+
+/* y = conv(x, w) (cross-correlation, like every deep-learning framework). */
+int tc_conv2d(int dtype, const int64_t *geom, const void *x, const void *w, void *y);
+/* dx = d(sum(y * dy)) / dx: written whole (no need to clear it first). */
+int tc_conv2d_grad_input(int dtype, const int64_t *geom, const void *dy, const void *w,
+                         void *dx);
+/* dw = d(sum(y * dy)) / dw: written whole. */
+int tc_conv2d_grad_filter(int dtype, const int64_t *geom, const void *x, const void *dy,
+                          void *dw);
+/* Pooling windows KH x KW (geom O must equal C; dilation 1; groups 1). TC_POOL_MAX: y is
+ * the window maximum (NaN propagates) and argmax (same shape as y, int32) the input
+ * position ih * W + iw it came from; TC_POOL_AVG: y is the mean over the window's
+ * positions inside the input (padding not counted), argmax unused (may be NULL). */
+int tc_pool2d(int kind, int dtype, const int64_t *geom, const void *x, void *y,
+              int32_t *argmax);
+/* dx from dy: max routes each dy to its argmax position, avg spreads it over the window.
+ * dx is written whole. */
+int tc_pool2d_grad(int kind, int dtype, const int64_t *geom, const void *dy,
+                   const int32_t *argmax, void *dx);
+
 /* ---- fused training kernels (fused.c, fused_xent.c) ---------------------------------
  * All arrays are C-contiguous, dtype TC_FLOAT32 or TC_FLOAT64 (one dtype per call);
  * arithmetic is in that dtype. Threaded like the other kernels. */

@@ -20,6 +20,9 @@ from .ops_reduce import sum, mean, max, min, var, argmax, argmin, logsumexp
 from .ops_shape import (reshape, flatten, permute_dims, transpose, swapaxes, expand_dims,
                         squeeze, broadcast_to, concatenate, stack)
 from .ops_matrix import matmul, softmax, log_softmax
+from .ops_conv import (conv2d, conv1d, max_pool2d, avg_pool2d, max_pool1d, avg_pool1d,
+                       global_avg_pool2d, global_max_pool2d, global_avg_pool1d,
+                       global_max_pool1d)
 from .autograd import no_grad, enable_grad, is_grad_enabled
 from . import autograd, random
 from .backend import set_backend, get_backend, set_num_threads, get_num_threads
@@ -32,7 +35,9 @@ __all__ = [
     "floor_divide", "remainder", "sum", "mean", "max", "min", "var", "argmax", "argmin",
     "logsumexp", "reshape", "flatten",
     "permute_dims", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
-    "concatenate", "stack", "matmul", "softmax", "log_softmax", "no_grad", "enable_grad",
+    "concatenate", "stack", "matmul", "softmax", "log_softmax", "conv2d", "conv1d",
+    "max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "global_avg_pool2d",
+    "global_max_pool2d", "global_avg_pool1d", "global_max_pool1d", "no_grad", "enable_grad",
     "is_grad_enabled", "autograd", "random", "set_backend", "get_backend", "set_num_threads",
     "get_num_threads", "show_config",
 ]
@@ -47,7 +52,7 @@ def __getattr__(name: str):
     # fast: tc.layers, tc.models, ... and tc.testing.
     import importlib
     lazy = {"layers", "models", "optimizers", "losses", "metrics", "callbacks", "datasets",
-            "utils", "activations", "initializers", "testing", "backend"}
+            "utils", "activations", "initializers", "testing", "backend", "distributed"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("get_include", "get_library_path"):

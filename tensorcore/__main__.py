@@ -29,6 +29,12 @@ environment:
   TENSORCORE_MNIST_LIMIT=N   use only the first N training and N test images
                              (same as --limit; meant for quick checks)
 
+distributed (needs mpi4py and an MPI: pip install 'tensorcore[mpi]'):
+  mpiexec -n 2 python -m tensorcore --distributed
+                             every rank trains on its share of each global batch of
+                             --batch-size samples; rank 0 prints. Threads per rank default
+                             to the machine's cores divided by the ranks on it.
+
 --plot PATH writes a PNG of the loss/accuracy curves and needs matplotlib; when
 matplotlib is not installed the command stops with exit status 2 BEFORE
 training, so no time is wasted.
@@ -52,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "runs are reproducible; -1 draws a fresh seed)")
     parser.add_argument("--limit", type=int, default=None,
                         help="use only the first N training and test images")
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over the MPI ranks (run under mpiexec)")
+    parser.add_argument("--overlap", action="store_true",
+                        help="with --distributed: reduce gradient buckets during backward")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                         help="0 silent, 1 progress bar (default), 2 one line per epoch")
     return parser
@@ -122,6 +132,8 @@ def train(argv: list[str]) -> int:
         parser.error(f"--threads must be a positive integer. Received: {args.threads}")
     if limit is not None and limit < 1:
         parser.error(f"--limit must be a positive integer. Received: {limit}")
+    if args.overlap and not args.distributed:
+        parser.error("--overlap needs --distributed")
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         print("error: --plot needs matplotlib, which is not installed "
               "(pip install matplotlib); nothing was trained.", file=sys.stderr)
@@ -130,6 +142,18 @@ def train(argv: list[str]) -> int:
     import tensorcore as tc
     from tensorcore import layers, models
 
+    strategy, ranks, chief = None, 1, True
+    if args.distributed:
+        from tensorcore import distributed
+
+        try:
+            strategy = distributed.DataParallel(overlap=args.overlap)
+            ranks, chief = strategy.size, strategy.is_chief
+        except ImportError as error:
+            print(f"error: --distributed: {error}", file=sys.stderr)
+            return 2
+        if args.threads is None:   # share the machine's cores between its ranks
+            args.threads = max(1, (os.cpu_count() or 1) // distributed.local_size())
     if args.backend is not None:
         tc.set_backend(args.backend)
     if args.threads is not None:
@@ -142,15 +166,25 @@ def train(argv: list[str]) -> int:
         layers.Dense(512, activation="relu", input_shape=(28 * 28,)),
         layers.Dense(10, activation="softmax"),
     ])
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
-    print(f"tensorcore: training on {len(train_images)} MNIST images "
-          f"(backend {tc.get_backend()}, {tc.get_num_threads()} threads)", flush=True)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"],
+                  distribute=strategy)
+    where = (f"{ranks} ranks x {tc.get_num_threads()} threads" if strategy is not None
+             else f"{tc.get_num_threads()} threads")
+    if chief:
+        print(f"tensorcore: training on {len(train_images)} MNIST images "
+              f"(backend {tc.get_backend()}, {where})", flush=True)
     start = time.perf_counter()
     history = model.fit(train_images, train_labels, epochs=args.epochs,
                         batch_size=args.batch_size, verbose=args.verbose)
     training_time = time.perf_counter() - start
     test_loss, test_accuracy = model.evaluate(test_images, test_labels, batch_size=512,
                                               verbose=0)
+    if not chief:
+        return 0
+    if strategy is not None and strategy.steps:
+        print(f"allreduce: {strategy.communication_seconds / strategy.steps * 1e3:.2f} ms "
+              f"per step ({strategy.steps} steps, "
+              f"{4 * model.count_params() / 1e6:.2f} MB of gradients per step)")
     print(f"test loss: {test_loss:.4f}")
     print(f"test accuracy: {test_accuracy:.4f}")
     print(f"training time: {training_time:.1f} s "

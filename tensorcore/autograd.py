@@ -161,11 +161,28 @@ def _topological_order(roots: Sequence) -> list:
     return order
 
 
+def _pending_uses(order: list, capture: dict[int, object]) -> dict[int, int]:
+    """For each captured leaf: how many recorded edges will still deliver into it."""
+    uses = {key: 0 for key in capture}
+    for tensor in order:
+        for parent in tensor._parents:
+            if parent._node is None and id(parent) in uses and parent.requires_grad:
+                uses[id(parent)] += 1
+    return uses
+
+
 def _run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
-                  create_graph: bool, capture: dict[int, object] | None):
-    """Propagate gradients from roots; into .grad of leaves, or into `capture` if given."""
+                  create_graph: bool, capture: dict[int, object] | None,
+                  on_ready: Callable | None = None):
+    """Propagate gradients from roots; into .grad of leaves, or into `capture` if given.
+
+    `on_ready(key)` (with `capture` only) is called once a captured leaf's gradient is
+    complete, i.e. the last recorded edge into it has been processed, while the rest of
+    the backward pass still runs.
+    """
     from .tensor import Tensor
     order = _topological_order(roots)
+    uses = _pending_uses(order, capture) if on_ready is not None else None
     grads: dict[int, Tensor] = {}
     delivered: set[int] = set()
     for root, grad in zip(roots, root_grads):
@@ -197,6 +214,13 @@ def _run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
                     _deliver(parent, pgrad, capture, delivered)
                 else:
                     _accumulate(grads, parent, pgrad)
+            if uses is not None:
+                for parent in tensor._parents:
+                    key = id(parent)
+                    if parent._node is None and key in uses and parent.requires_grad:
+                        uses[key] -= 1
+                        if uses[key] == 0:
+                            on_ready(key)
             if not retain_graph:
                 tensor._node = (None, tensor._node[1])
                 tensor._parents = ()
@@ -278,8 +302,14 @@ def backward(tensor, grad=None, retain_graph: bool = False, create_graph: bool =
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
-         retain_graph: bool | None = None, allow_unused: bool = False):
-    """Return d(outputs)/d(inputs) as a tuple of Tensors, without touching `.grad`."""
+         retain_graph: bool | None = None, allow_unused: bool = False,
+         on_ready: Callable | None = None):
+    """Return d(outputs)/d(inputs) as a tuple of Tensors, without touching `.grad`.
+
+    `on_ready(i, gradient)` is called for each leaf input i as soon as its gradient is
+    complete, while backward still runs on earlier layers (data-parallel training starts
+    communicating it there); unused inputs are not reported.
+    """
     from .tensor import Tensor
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
@@ -292,7 +322,18 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
     if retain_graph is None:
         retain_graph = create_graph
     capture: dict[int, object] = {id(t): None for t in inputs}
-    _run_backward(roots, root_grads, retain_graph, create_graph, capture)
+    report = None
+    if on_ready is not None:
+        if not callable(on_ready):
+            raise TypeError(f"grad: on_ready must be callable. Received: {on_ready!r}")
+        positions: dict[int, list[int]] = {}
+        for i, t in enumerate(inputs):
+            positions.setdefault(id(t), []).append(i)
+
+        def report(key: int) -> None:
+            for i in positions[key]:
+                on_ready(i, capture[key])
+    _run_backward(roots, root_grads, retain_graph, create_graph, capture, report)
     results = []
     for i, t in enumerate(inputs):
         g = capture[id(t)]

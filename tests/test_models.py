@@ -109,9 +109,9 @@ def test_validation_split_takes_the_last_fraction_before_shuffling():
     seen = []
     original = model.train_step
 
-    def recording_train_step(x_batch, y_batch):
-        seen.append(x_batch.copy())
-        return original(x_batch, y_batch)
+    def recording_train_step(data):
+        seen.append(data[0].copy())
+        return original(data)
 
     model.train_step = recording_train_step
     history = model.fit(x, y, epochs=1, batch_size=10, validation_split=0.2, verbose=0)

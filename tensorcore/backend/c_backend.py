@@ -262,6 +262,57 @@ def adam_update(var: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray,
         _fail("adam_update", status)
 
 
+# ---- convolution and pooling (channels-last; docs/backend-interface.md) ---------------
+
+_POOL_KINDS = {"max": lib.TC_POOL_MAX, "avg": lib.TC_POOL_AVG}
+
+
+def _geom(geom) -> object:
+    return ffi.new("int64_t[]", [int(v) for v in geom])
+
+
+def conv2d(x: np.ndarray, w: np.ndarray, out: np.ndarray, geom) -> None:
+    """out (N, OH, OW, O) = conv of x (N, H, W, C) with the HWIO kernel w."""
+    status = lib.tc_conv2d(_DTYPE_CODES[x.dtype], _geom(geom), _from_buffer(x),
+                           _from_buffer(w), _from_buffer(out))
+    if status:
+        _fail("conv2d", status)
+
+
+def conv2d_grad_input(dy: np.ndarray, w: np.ndarray, dx: np.ndarray, geom) -> None:
+    """dx (N, H, W, C) from the output gradient dy and the kernel w."""
+    status = lib.tc_conv2d_grad_input(_DTYPE_CODES[dy.dtype], _geom(geom), _from_buffer(dy),
+                                      _from_buffer(w), _from_buffer(dx))
+    if status:
+        _fail("conv2d_grad_input", status)
+
+
+def conv2d_grad_filter(x: np.ndarray, dy: np.ndarray, dw: np.ndarray, geom) -> None:
+    """dw (KH, KW, C / groups, O) from the input x and the output gradient dy."""
+    status = lib.tc_conv2d_grad_filter(_DTYPE_CODES[x.dtype], _geom(geom), _from_buffer(x),
+                                       _from_buffer(dy), _from_buffer(dw))
+    if status:
+        _fail("conv2d_grad_filter", status)
+
+
+def pool2d(kind: str, x: np.ndarray, out: np.ndarray, argmax, geom) -> None:
+    """Max ("max", argmax int32 filled) or average ("avg", argmax None) pooling."""
+    arg = _NULL if argmax is None else _cast("int32_t *", _from_buffer(argmax))
+    status = lib.tc_pool2d(_POOL_KINDS[kind], _DTYPE_CODES[x.dtype], _geom(geom),
+                           _from_buffer(x), _from_buffer(out), arg)
+    if status:
+        _fail("pool2d " + kind, status)
+
+
+def pool2d_grad(kind: str, dy: np.ndarray, argmax, dx: np.ndarray, geom) -> None:
+    """dx of pooling from dy (and, for "max", the forward's argmax)."""
+    arg = _NULL if argmax is None else _cast("int32_t *", _from_buffer(argmax))
+    status = lib.tc_pool2d_grad(_POOL_KINDS[kind], _DTYPE_CODES[dy.dtype], _geom(geom),
+                                _from_buffer(dy), arg, _from_buffer(dx))
+    if status:
+        _fail("pool2d_grad " + kind, status)
+
+
 # ---- runtime -------------------------------------------------------------------------
 
 def set_num_threads(n: int) -> None:

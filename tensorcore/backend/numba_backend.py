@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _optable as optable
 from ..kernels import _jit
+from ..kernels import conv as _conv
 from ..kernels import elementwise as _ew
 from ..kernels import gemm as _gemm
 from ..kernels import reduce as _red
@@ -22,7 +23,8 @@ from ..kernels.layout import coalesce, flat_base, operand_table
 
 __all__ = [
     "binary", "unary", "where", "clip", "copy", "reduce", "argreduce", "matmul", "softmax",
-    "scatter_add", "set_num_threads", "get_num_threads", "info",
+    "scatter_add", "conv2d", "conv2d_grad_input", "conv2d_grad_filter", "pool2d",
+    "pool2d_grad", "set_num_threads", "get_num_threads", "info",
 ]
 
 # Below these sizes a call runs serially: launching a parallel region on Numba's workqueue
@@ -299,6 +301,87 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
 
 
 # ---------------------------------------------------------------- runtime
+
+
+# ---- convolution and pooling (kernels/conv.py; arrays C-contiguous, geom as ops_conv) ----
+
+_POOL_KINDS = {"max": 0, "avg": 1}
+
+
+def _conv_setup(dtype: np.dtype, geom, rows: int) -> tuple:
+    g = np.array(geom, dtype=np.int64)
+    mr, nr, mc, kc, nc = _gemm.blocking(dtype)
+    k = int(g[4] * g[5] * (g[3] // g[15]))
+    tiles = np.array([_conv.tile_rows(k, np.dtype(dtype).itemsize, rows, max(_threads, 1)),
+                      mr, nr], dtype=np.int64)
+    return g, np.array([mc, kc, nc], dtype=np.int64), tiles, k
+
+
+def conv2d(x: np.ndarray, w: np.ndarray, out: np.ndarray, geom) -> None:
+    """out (N, OH, OW, O) = conv of x (N, H, W, C) with the HWIO kernel w."""
+    m = out.size // out.shape[-1]
+    g, blk, tiles, k = _conv_setup(x.dtype, geom, m)
+    ntiles = -(-m // int(tiles[0]))
+    chunks = min(_chunks(out.size * k, PARALLEL_MIN_FLOPS), ntiles)
+    args = (x.reshape(-1), w.reshape(-1), out.reshape(-1), g, blk, tiles)
+    if chunks <= 1:
+        _gemm.run(_conv.forward_range, args + (0, ntiles))
+    else:
+        _gemm.run(_conv.forward_parallel, args + (ntiles, chunks))
+
+
+def conv2d_grad_input(dy: np.ndarray, w: np.ndarray, dx: np.ndarray, geom) -> None:
+    """dx (N, H, W, C) from the output gradient dy and the kernel w."""
+    n = dx.shape[0]
+    g, blk, tiles, k = _conv_setup(dx.dtype, geom, max(dy.size // dy.shape[-1] // max(n, 1), 1)
+                                   * max(_threads, 1))
+    chunks = min(_chunks(dy.size * k, PARALLEL_MIN_FLOPS), n)
+    args = (dy.reshape(-1), w.reshape(-1), dx.reshape(-1), g, blk, tiles)
+    if chunks <= 1:
+        _gemm.run(_conv.grad_input_range, args + (0, n))
+    else:
+        _gemm.run(_conv.grad_input_parallel, args + (chunks,))
+
+
+def conv2d_grad_filter(x: np.ndarray, dy: np.ndarray, dw: np.ndarray, geom) -> None:
+    """dw (KH, KW, C / groups, O) from the input x and the output gradient dy."""
+    m = dy.size // dy.shape[-1]
+    g, blk, tiles, k = _conv_setup(x.dtype, geom, m)
+    ntiles = -(-m // int(tiles[0]))
+    pieces = min(_chunks(dy.size * k, PARALLEL_MIN_FLOPS), ntiles)
+    acc = np.empty(pieces * dw.size, dw.dtype)
+    args = (x.reshape(-1), dy.reshape(-1), acc, g, blk, tiles, ntiles, pieces)
+    if pieces <= 1:
+        _gemm.run(_conv.grad_filter_range, args + (0,))
+    else:
+        _gemm.run(_conv.grad_filter_parallel, args)
+    _conv.sum_pieces(acc, pieces, dw.size, dw.reshape(-1))
+
+
+def _pool_args(argmax, like: np.ndarray) -> np.ndarray:
+    return argmax.reshape(-1) if argmax is not None else np.zeros(1, np.int32)
+
+
+def pool2d(kind: str, x: np.ndarray, out: np.ndarray, argmax, geom) -> None:
+    """Max ("max", argmax int32 filled) or average ("avg", argmax None) pooling."""
+    g = np.array(geom, dtype=np.int64)
+    chunks = min(_chunks(x.size), x.shape[0])
+    args = (_POOL_KINDS[kind], x.reshape(-1), out.reshape(-1), _pool_args(argmax, out), g)
+    if chunks <= 1:
+        _conv.pool_range(*args, 0, x.shape[0])
+    else:
+        _conv.pool_parallel(*args, chunks)
+
+
+def pool2d_grad(kind: str, dy: np.ndarray, argmax, dx: np.ndarray, geom) -> None:
+    """dx of pooling from dy (and, for "max", the forward's argmax)."""
+    g = np.array(geom, dtype=np.int64)
+    chunks = min(_chunks(dx.size), dx.shape[0])
+    args = (_POOL_KINDS[kind], dy.reshape(-1), _pool_args(argmax, dy), dx.reshape(-1), g)
+    if chunks <= 1:
+        _conv.pool_grad_range(*args, 0, dx.shape[0])
+    else:
+        _conv.pool_grad_parallel(*args, chunks)
 
 
 def set_num_threads(n: int) -> None:

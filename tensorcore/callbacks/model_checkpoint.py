@@ -53,7 +53,10 @@ class ModelCheckpoint(Callback):
                            f"epoch and logs {sorted(logs)}: {error}") from None
 
     def on_epoch_end(self, epoch, logs=None) -> None:
-        """Save when due."""
+        """Save when due (on rank 0 only when the model trains over several ranks)."""
+        writes = getattr(self.model, "_writes_files", None)
+        if writes is not None and not writes():
+            return
         logs = dict(logs or {})
         path = self.format_path(epoch, logs)
         if self.save_best_only:

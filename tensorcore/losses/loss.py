@@ -8,6 +8,21 @@ import tensorcore as tc
 from tensorcore.losses import functions
 
 
+def broadcast_weights(sample_weight, values: tc.Tensor) -> tc.Tensor:
+    """Per-sample weights (n,) as a float tensor shaped (n, 1, ...) to multiply `values`."""
+    weights = tc.as_tensor(sample_weight)
+    if weights.dtype != values.dtype:
+        weights = weights.astype(values.dtype)
+    if weights.ndim == 2 and weights.shape[1] == 1 and values.ndim == 1:
+        weights = tc.reshape(weights, (-1,))
+    if weights.ndim == 1 and values.ndim > 1:
+        weights = tc.reshape(weights, (weights.shape[0],) + (1,) * (values.ndim - 1))
+    if weights.ndim > values.ndim or tuple(weights.shape[:1]) != tuple(values.shape[:1]):
+        raise ValueError(f"sample_weight of shape {tuple(weights.shape)} does not match "
+                         f"per-sample values of shape {tuple(values.shape)}")
+    return weights
+
+
 class Loss:
     """Base class: call() gives per-sample losses; calling the object gives their batch mean."""
 
@@ -27,17 +42,26 @@ class Loss:
         """Per-sample loss values."""
         raise NotImplementedError
 
-    def reduce(self, per_sample: tc.Tensor) -> tc.Tensor:
-        """Apply the reduction ("sum_over_batch_size" is the mean over all entries)."""
+    def reduce(self, per_sample: tc.Tensor, sample_weight=None) -> tc.Tensor:
+        """Apply the reduction to per-sample losses, weighting them first when asked.
+
+        Keras's definitions: the losses are multiplied by ``sample_weight`` (one weight per
+        sample, broadcast over any further axes), then "sum_over_batch_size" divides the
+        sum of the weighted losses by their number of entries (the batch size for
+        per-sample losses, NOT the sum of the weights), "sum" sums them and "none"
+        returns them unreduced.
+        """
+        if sample_weight is not None:
+            per_sample = per_sample * broadcast_weights(sample_weight, per_sample)
         if self.reduction == "none":
             return per_sample
         if self.reduction == "sum":
             return tc.sum(per_sample)
         return tc.mean(per_sample)
 
-    def __call__(self, y_true, y_pred) -> tc.Tensor:
-        """Reduced loss of a batch (a scalar tensor by default)."""
-        return self.reduce(self.call(y_true, y_pred))
+    def __call__(self, y_true, y_pred, sample_weight=None) -> tc.Tensor:
+        """Reduced (optionally sample-weighted) loss of a batch (a scalar tensor by default)."""
+        return self.reduce(self.call(y_true, y_pred), sample_weight)
 
     def can_fuse(self, activation: str | None) -> bool:
         """True when this loss applied after `activation` can be computed from the logits."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 import tensorcore as tc
+from tensorcore.losses.loss import broadcast_weights
 
 
 class Metric:
@@ -44,8 +45,12 @@ class Mean(Metric):
         self.total = 0.0
         self.count = 0.0
 
-    def update_state(self, values, sample_weight: float | None = None) -> None:
-        """Add values (a tensor or number) to the mean; a scalar may carry a weight."""
+    def update_state(self, values, sample_weight=None) -> None:
+        """Add values (a tensor or number) to the mean, weighted by sample_weight.
+
+        A scalar may carry one weight; a tensor of per-sample values takes one weight per
+        sample (broadcast over further axes), and the mean is sum(w * v) / sum(w).
+        """
         if isinstance(values, tc.Tensor):
             if values.ndim == 0 or values.size == 1:
                 value = float(values.item())
@@ -53,8 +58,14 @@ class Mean(Metric):
                 self.total += value * weight
                 self.count += weight
                 return
-            self.total += float(tc.sum(values.astype(tc.float32)).item())
-            self.count += float(values.size)
+            values = values.astype(tc.float32)
+            if sample_weight is None:
+                self.total += float(tc.sum(values).item())
+                self.count += float(values.size)
+                return
+            weights = broadcast_weights(sample_weight, values)
+            self.total += float(tc.sum(values * weights).item())
+            self.count += float(tc.sum(tc.broadcast_to(weights, values.shape)).item())
             return
         weight = 1.0 if sample_weight is None else float(sample_weight)
         self.total += float(values) * weight
@@ -79,8 +90,6 @@ class MeanMetricWrapper(Mean):
         self.fn_kwargs = fn_kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        """Evaluate fn on the batch and add its per-sample values."""
+        """Evaluate fn on the batch and add its per-sample values (weighted when asked)."""
         with tc.no_grad():
-            values = self.fn(y_true, y_pred, **self.fn_kwargs)
-            self.total += float(tc.sum(values.astype(tc.float32)).item())
-            self.count += float(values.size)
+            Mean.update_state(self, self.fn(y_true, y_pred, **self.fn_kwargs), sample_weight)

@@ -84,7 +84,7 @@ class AutoAccuracy(Mean):
                 self.chosen = SparseCategoricalAccuracy(name=self.name)
             else:
                 self.chosen = CategoricalAccuracy(name=self.name)
-        self.chosen.update_state(y_true, y_pred)
+        self.chosen.update_state(y_true, y_pred, sample_weight)
 
     def result(self) -> float:
         """Current accuracy (0.0 before any update)."""

@@ -42,23 +42,9 @@ def as_array(op: str, name: str, value) -> np.ndarray:
     """Array view of x or y (Tensor, ndarray or nested lists) with a numeric dtype."""
     if value is None:
         raise ValueError(f"{op}: {name} is required. Received: {name}=None")
-    if isinstance(value, tc.Tensor):
-        array = value.numpy()
-    elif isinstance(value, np.ndarray):
-        array = value
-    elif isinstance(value, (list, tuple)):
-        try:
-            array = np.asarray(value)
-        except ValueError as error:
-            raise ValueError(f"{op}: {name} must be a rectangular array: {error}") from None
-    else:
-        raise TypeError(f"{op}: {name} must be a NumPy array or a Tensor. "
-                        f"Received: {name} of type {type(value).__name__}")
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{op}: {name} must hold numbers. Received: {name} with dtype "
-                        f"{array.dtype}")
-    if array.ndim == 0:
-        raise ValueError(f"{op}: {name} must have a batch axis. Received: a scalar {name}")
+    from tensorcore.models.data_adapters import leaf_array
+
+    array = leaf_array(op, name, value)
     if array.shape[0] == 0:
         raise ValueError(f"{op}: {name} is empty. Received: {name}.shape={array.shape}")
     return array
@@ -165,7 +151,7 @@ def check_validation_data(op: str, model, validation_data) -> tuple[np.ndarray, 
 
 def split_for_validation(x: np.ndarray, y: np.ndarray, fraction: float, op: str):
     """Keras's split: the LAST `fraction` of the samples (before any shuffling) validates."""
-    split_at = int(math.floor(len(x) * (1.0 - fraction)))
+    split_at = math.floor(len(x) * (1.0 - fraction))
     if split_at <= 0 or split_at >= len(x):
         raise ValueError(f"{op}: validation_split={fraction} leaves "
                          f"{split_at} training and {len(x) - split_at} validation samples out "

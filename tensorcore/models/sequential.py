@@ -15,6 +15,8 @@ from tensorcore.models.training import Trainer
 class Sequential(Trainer):
     """A model whose layers run one after another: ``Sequential([Dense(512), Dense(10)])``."""
 
+    _checks_shapes = True  # fit/evaluate check x and y against the built shapes
+
     def __init__(self, layers: list[Layer] | None = None, name: str | None = None):
         super().__init__()
         self.name = name if name is not None else unique_name("sequential")
@@ -103,6 +105,17 @@ class Sequential(Trainer):
         return self._layers[-1].call_logits(to_tensor(outputs), training=training)
 
     @property
+    def output_names(self) -> list[str] | None:
+        """Name of the single output (the last layer's), as Keras names it."""
+        return [self._layers[-1].name] if self._layers else None
+
+    def _forward_for_loss(self, x, training: bool, fuse: list[bool]) -> list[tuple]:
+        """Logits of the last layer when the loss absorbs its final activation."""
+        if fuse[0]:
+            return [(self.call_logits(to_tensor(x), training=training), True)]
+        return [(self(x, training=training), False)]
+
+    @property
     def output_activation(self) -> str | None:
         """Name of the activation the last layer applies last, if any."""
         return self._layers[-1].output_activation if self._layers else None
@@ -161,15 +174,22 @@ class Sequential(Trainer):
         return {"name": self.name, "layers": [layers.serialize(layer) for layer in self._layers]}
 
     def save(self, filepath: str | os.PathLike) -> None:
-        """Save architecture, weights, compile settings and optimizer state (no pickle)."""
+        """Save architecture, weights, compile settings and optimizer state (no pickle).
+
+        In distributed training only rank 0 writes; the call does nothing on other ranks.
+        """
         from tensorcore import saving
 
+        if not self._writes_files():
+            return
         saving.save_model(self, filepath)
 
     def save_weights(self, filepath: str | os.PathLike) -> None:
-        """Save only the weights."""
+        """Save only the weights (rank 0 only in distributed training)."""
         from tensorcore import saving
 
+        if not self._writes_files():
+            return
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath: str | os.PathLike) -> None:

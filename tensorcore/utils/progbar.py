@@ -20,7 +20,7 @@ def _supports(stream: TextIO, text: str) -> bool:
 
 def format_duration(seconds: float) -> str:
     """Compact duration: 45s, 2:05, 1:02:05."""
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds}s"
     minutes, seconds = divmod(seconds, 60)
@@ -56,9 +56,9 @@ class Progbar:
     only the final line is printed); verbose=2: only the final line; verbose=0: nothing.
     """
 
-    def __init__(self, target: int, verbose: int = 1, width: int = 20,
+    def __init__(self, target: int | None, verbose: int = 1, width: int = 20,
                  stream: TextIO | None = None, interval: float = 0.05):
-        self.target = int(target)
+        self.target = None if target is None else int(target)  # None: not known in advance
         self.verbose = verbose
         self.width = width
         self.stream = stream if stream is not None else sys.stdout
@@ -72,6 +72,8 @@ class Progbar:
         self.fill, self.empty = ("━", "━") if _supports(self.stream, "━") else ("=", ".")
 
     def _bar(self, current: int) -> str:
+        if self.target is None:
+            return f"{current}/Unknown"
         done = self.width if self.target <= 0 else int(self.width * current / self.target)
         digits = len(str(self.target))
         if self.fill == "━":
@@ -90,7 +92,8 @@ class Progbar:
         if self.verbose == 0:
             return
         values = values or {}
-        finalize = current >= self.target if finalize is None else finalize
+        if finalize is None:
+            finalize = self.target is not None and current >= self.target
         now = time.perf_counter()
         elapsed = now - self.start
         if finalize:
@@ -106,8 +109,11 @@ class Progbar:
         if self.verbose != 1 or not self.dynamic or now - self.last_draw < self.interval:
             return
         self.last_draw = now
-        eta = elapsed / max(current, 1) * (self.target - current)
-        line = f"{self._bar(current)} {format_duration(eta)}{format_values(values)}"
+        if self.target is None:
+            line = f"{self._bar(current)} {format_duration(elapsed)}{format_values(values)}"
+        else:
+            eta = elapsed / max(current, 1) * (self.target - current)
+            line = f"{self._bar(current)} {format_duration(eta)}{format_values(values)}"
         self._write(line, final=False)
 
     def _write(self, line: str, final: bool) -> None:

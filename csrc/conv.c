@@ -1,0 +1,676 @@
+/* Convolution (im2col tiles into the packed GEMM) and pooling, channels-last.
+ *
+ * Forward: the output is a matrix of M = N*OH*OW rows by O columns. It is cut into row
+ * tiles of at most TC_CONV_TILE_BYTES of im2col data; for each tile (in parallel) the
+ * thread builds the tile's im2col rows in its own scratch buffer (row r, column
+ * (kh*KW + kw)*Cg + c = x[n, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw, g*Cg + c], 0 outside)
+ * and runs the packed GEMM tile @ W_g into the output rows. The HWIO kernel viewed as a
+ * (KH*KW*Cg) x O matrix is already in the column order of the tile, so it is used in place.
+ * 1x1 stride-1 unpadded convolutions skip im2col (x itself is the matrix).
+ *
+ * Input gradient: per image (in parallel; images never share dx), per row tile:
+ * dcol = dy_tile @ W_g^T, then col2im adds dcol into dx (positions outside are dropped).
+ * Filter gradient: the row tiles are split into P pieces (P <= threads); piece p
+ * accumulates col_tile^T @ dy_tile into its own K x O buffer (piece 0 into dw itself) and
+ * the buffers are summed at the end in piece order, so results do not depend on timing.
+ *
+ * Pooling: one image per work item; the channel vector of each position is contiguous, so
+ * the inner loops run over channels (vectorized by the compiler). Max pooling records the
+ * argmax position per output element and its gradient routes dy there only. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gemm_internal.h"
+#include "tc_internal.h"
+
+/* Bytes of im2col data per tile (and per thread): fits the 512 KiB L2 with the GEMM's own
+ * packed A block beside it. */
+#define TC_CONV_TILE_BYTES ((int64_t)192 << 10)
+#define TC_CONV_TILE_MAX_ROWS 4096
+#define TC_CONV_TILE_MIN_ROWS 32
+/* Minimum input elements per pooling work item. */
+#define TC_POOL_CHUNK_ELEMS 32768
+
+typedef struct tc_conv_geom {
+    int64_t n, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, dh, dw, groups;
+    int64_t cg, og, k;           /* channels per group (in, out), im2col columns */
+} tc_conv_geom;
+
+static int tc_conv_read_geom(const char *who, const int64_t *p, int pooling, tc_conv_geom *g)
+{
+    if (p == NULL)
+        return tc_set_error("%s: geometry is NULL", who);
+    *g = (tc_conv_geom){
+        .n = p[TC_CG_N], .h = p[TC_CG_H], .w = p[TC_CG_W], .c = p[TC_CG_C],
+        .kh = p[TC_CG_KH], .kw = p[TC_CG_KW], .o = p[TC_CG_O], .oh = p[TC_CG_OH],
+        .ow = p[TC_CG_OW], .sh = p[TC_CG_SH], .sw = p[TC_CG_SW], .pt = p[TC_CG_PT],
+        .pl = p[TC_CG_PL], .dh = p[TC_CG_DH], .dw = p[TC_CG_DW], .groups = p[TC_CG_GROUPS],
+    };
+    if (g->n < 0 || g->h < 1 || g->w < 1 || g->c < 1 || g->kh < 1 || g->kw < 1 ||
+        g->o < 1 || g->oh < 0 || g->ow < 0 || g->sh < 1 || g->sw < 1 || g->pt < 0 ||
+        g->pl < 0 || g->dh < 1 || g->dw < 1 || g->groups < 1)
+        return tc_set_error("%s: invalid geometry (sizes, strides and dilations must be "
+                            "positive, padding non-negative)", who);
+    if (g->c % g->groups || g->o % g->groups)
+        return tc_set_error("%s: %lld input / %lld output channels are not divisible by "
+                            "groups=%lld", who, (long long)g->c, (long long)g->o,
+                            (long long)g->groups);
+    if (pooling && (g->o != g->c || g->groups != 1 || g->dh != 1 || g->dw != 1))
+        return tc_set_error("%s: pooling needs O == C, groups 1 and dilation 1", who);
+    if (pooling && g->h * g->w > INT32_MAX)
+        return tc_set_error("%s: %lld x %lld positions overflow the int32 argmax", who,
+                            (long long)g->h, (long long)g->w);
+    g->cg = g->c / g->groups;
+    g->og = g->o / g->groups;
+    g->k = g->kh * g->kw * g->cg;
+    return TC_OK;
+}
+
+static int tc_conv_check(const char *who, int dtype, const int64_t *geom, int pooling,
+                         const void *p0, const void *p1, const void *p2, tc_conv_geom *g)
+{
+    if (dtype != TC_FLOAT32 && dtype != TC_FLOAT64)
+        return tc_set_error("%s: dtype %d is not float32 or float64", who, dtype);
+    const int st = tc_conv_read_geom(who, geom, pooling, g);
+    if (st != TC_OK)
+        return st;
+    if (g->n > 0 && g->oh > 0 && g->ow > 0 && (p0 == NULL || p1 == NULL || p2 == NULL))
+        return tc_set_error("%s: NULL array", who);
+    return TC_OK;
+}
+
+/* A 1x1, stride-1, unpadded, ungrouped convolution: x is already the im2col matrix. */
+static int tc_conv_is_pointwise(const tc_conv_geom *g)
+{
+    return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 &&
+           g->pl == 0 && g->oh == g->h && g->ow == g->w && g->groups == 1;
+}
+
+/* Copies `count` elements of es bytes (4 or 8) as words: the compiler vectorizes it, and
+ * it avoids a memcpy call per (often 1-channel) segment. */
+static inline void tc_copy_words(char *dst, const char *src, int64_t count, int es)
+{
+    if (es == 4) {
+        uint32_t *d = (uint32_t *)(void *)dst;
+        const uint32_t *s = (const uint32_t *)(const void *)src;
+        for (int64_t i = 0; i < count; ++i)
+            d[i] = s[i];
+    } else {
+        uint64_t *d = (uint64_t *)(void *)dst;
+        const uint64_t *s = (const uint64_t *)(const void *)src;
+        for (int64_t i = 0; i < count; ++i)
+            d[i] = s[i];
+    }
+}
+
+/* im2col of output rows [r0, r1) (global row index (n*OH + oh)*OW + ow), group gi. */
+static void tc_im2col(const tc_conv_geom *g, int es, const char *x, int64_t r0, int64_t r1,
+                      int64_t gi, char *col)
+{
+    const int64_t seg = g->cg * es, c0 = gi * g->cg;
+    const int64_t per_image = g->oh * g->ow;
+    char *dst = col;
+    for (int64_t r = r0; r < r1; ++r) {
+        const int64_t n = r / per_image, rem = r - n * per_image;
+        const int64_t oh = rem / g->ow, ow = rem - oh * g->ow;
+        const int64_t ih0 = oh * g->sh - g->pt, iw0 = ow * g->sw - g->pl;
+        const char *image = x + n * g->h * g->w * g->c * es;
+        for (int64_t kh = 0; kh < g->kh; ++kh) {
+            const int64_t ih = ih0 + kh * g->dh;
+            if (ih < 0 || ih >= g->h) {
+                memset(dst, 0, (size_t)(g->kw * seg));
+                dst += g->kw * seg;
+                continue;
+            }
+            const char *row = image + ih * g->w * g->c * es;
+            for (int64_t kw = 0; kw < g->kw; ++kw, dst += seg) {
+                const int64_t iw = iw0 + kw * g->dw;
+                if (iw < 0 || iw >= g->w)
+                    memset(dst, 0, (size_t)seg);
+                else
+                    tc_copy_words(dst, row + (iw * g->c + c0) * es, g->cg, es);
+            }
+        }
+    }
+}
+
+/* col2im: adds the dcol rows [r0, r1) of group gi into dx (positions outside dropped). */
+#define TC_COL2IM_DEFINE(T, SUF)                                                          \
+    static void tc_col2im_##SUF(const tc_conv_geom *g, const T *col, int64_t r0,         \
+                                int64_t r1, int64_t gi, T *x)                            \
+    {                                                                                    \
+        const int64_t per_image = g->oh * g->ow, c0 = gi * g->cg, cg = g->cg;            \
+        const T *src = col;                                                              \
+        for (int64_t r = r0; r < r1; ++r) {                                              \
+            const int64_t n = r / per_image, rem = r - n * per_image;                    \
+            const int64_t oh = rem / g->ow, ow = rem - oh * g->ow;                       \
+            const int64_t ih0 = oh * g->sh - g->pt, iw0 = ow * g->sw - g->pl;            \
+            T *image = x + n * g->h * g->w * g->c;                                       \
+            for (int64_t kh = 0; kh < g->kh; ++kh) {                                     \
+                const int64_t ih = ih0 + kh * g->dh;                                     \
+                if (ih < 0 || ih >= g->h) {                                              \
+                    src += g->kw * cg;                                                   \
+                    continue;                                                            \
+                }                                                                        \
+                T *row = image + ih * g->w * g->c;                                       \
+                for (int64_t kw = 0; kw < g->kw; ++kw, src += cg) {                      \
+                    const int64_t iw = iw0 + kw * g->dw;                                 \
+                    if (iw < 0 || iw >= g->w)                                            \
+                        continue;                                                        \
+                    T *d = row + iw * g->c + c0;                                         \
+                    for (int64_t c = 0; c < cg; ++c)                                     \
+                        d[c] += src[c];                                                  \
+                }                                                                        \
+            }                                                                            \
+        }                                                                                \
+    }
+TC_COL2IM_DEFINE(float, f32)
+TC_COL2IM_DEFINE(double, f64)
+
+typedef struct tc_conv_job {
+    tc_conv_geom g;
+    const tc_gemm_kernel *kern;
+    int es;
+    const char *x, *w, *dy;
+    char *y;                    /* forward output, or dx / dw */
+    char **acc;                 /* filter gradient: one K x O buffer per piece */
+    int64_t tile_rows, ntiles, pieces;
+    atomic_int status;
+} tc_conv_job;
+
+static void tc_conv_fail(tc_conv_job *job, int st)
+{
+    int expected = TC_OK;
+    atomic_compare_exchange_strong(&job->status, &expected, st);
+}
+
+/* Rows per im2col tile: within TC_CONV_TILE_BYTES, and small enough to give every thread
+ * a few tiles of a large problem. */
+static int64_t tc_conv_tile_rows(const tc_conv_geom *g, int es, int64_t rows)
+{
+    int64_t t = TC_CONV_TILE_BYTES / (g->k * es);
+    if (t > TC_CONV_TILE_MAX_ROWS)
+        t = TC_CONV_TILE_MAX_ROWS;
+    const int64_t share = (rows + 4 * tc_get_num_threads() - 1) / (4 * tc_get_num_threads());
+    if (t > share)
+        t = share;
+    if (t < TC_CONV_TILE_MIN_ROWS)
+        t = TC_CONV_TILE_MIN_ROWS;
+    return t;
+}
+
+static char *tc_conv_scratch(tc_conv_job *job, int64_t rows)
+{
+    if (tc_conv_is_pointwise(&job->g))
+        return NULL;
+    char *col = tc_gemm_scratch(2, (size_t)(rows * job->g.k * job->es));
+    if (col == NULL)
+        tc_conv_fail(job, TC_ERR_NOMEM);
+    return col;
+}
+
+/* The A matrix of tile t, group gi: its im2col rows built in col, or x itself for a
+ * pointwise convolution (row stride tc_conv_lda). Sets the tile's rows [*r0, *r1). */
+static const char *tc_conv_tile(const tc_conv_job *job, int64_t t, int64_t gi, char *col,
+                                int64_t *r0, int64_t *r1)
+{
+    const tc_conv_geom *g = &job->g;
+    const int64_t m = g->n * g->oh * g->ow;
+    *r0 = t * job->tile_rows;
+    *r1 = *r0 + job->tile_rows < m ? *r0 + job->tile_rows : m;
+    if (tc_conv_is_pointwise(g))
+        return job->x + *r0 * g->c * job->es;
+    tc_im2col(g, job->es, job->x, *r0, *r1, gi, col);
+    return col;
+}
+
+static int64_t tc_conv_lda(const tc_conv_geom *g)
+{
+    return tc_conv_is_pointwise(g) ? g->c : g->k;
+}
+
+static void tc_conv_forward_range(void *ctx, int64_t t0, int64_t t1)
+{
+    tc_conv_job *job = ctx;
+    const tc_conv_geom *g = &job->g;
+    const int es = job->es;
+    char *col = tc_conv_scratch(job, job->tile_rows);
+    if (col == NULL && !tc_conv_is_pointwise(g))
+        return;
+    for (int64_t t = t0; t < t1; ++t)
+        for (int64_t gi = 0; gi < g->groups; ++gi) {
+            int64_t r0, r1;
+            const char *a = tc_conv_tile(job, t, gi, col, &r0, &r1);
+            const int st = tc_gemm_packed(job->kern, r1 - r0, g->og, g->k, 1.0, a,
+                                          tc_conv_lda(g), 1, job->w + gi * g->og * es, g->o,
+                                          1, 0.0, job->y + (r0 * g->o + gi * g->og) * es,
+                                          g->o, 1, 0);
+            if (st != TC_OK) {
+                tc_conv_fail(job, st);
+                return;
+            }
+        }
+}
+
+static void tc_conv_grad_input_range(void *ctx, int64_t n0, int64_t n1)
+{
+    tc_conv_job *job = ctx;
+    const tc_conv_geom *g = &job->g;
+    const int es = job->es;
+    const int64_t per_image = g->oh * g->ow;
+    const int pointwise = tc_conv_is_pointwise(g);
+    char *col = tc_conv_scratch(job, job->tile_rows);
+    if (col == NULL && !pointwise)
+        return;
+    for (int64_t n = n0; n < n1; ++n) {
+        char *dx = job->y + n * g->h * g->w * g->c * es;
+        if (!pointwise)
+            memset(dx, 0, (size_t)(g->h * g->w * g->c * es));
+        for (int64_t r0 = n * per_image; r0 < (n + 1) * per_image; r0 += job->tile_rows) {
+            const int64_t r1 = r0 + job->tile_rows < (n + 1) * per_image
+                               ? r0 + job->tile_rows : (n + 1) * per_image;
+            for (int64_t gi = 0; gi < g->groups; ++gi) {
+                /* dcol (rows x K) = dy[rows, group] (rows x Og) @ W_g^T (Og x K) */
+                char *c = pointwise ? job->y + r0 * g->c * es : col;
+                const int st = tc_gemm_packed(job->kern, r1 - r0, g->k, g->og, 1.0,
+                                              job->dy + (r0 * g->o + gi * g->og) * es, g->o, 1,
+                                              job->w + gi * g->og * es, 1, g->o, 0.0,
+                                              c, pointwise ? g->c : g->k, 1, 0);
+                if (st != TC_OK) {
+                    tc_conv_fail(job, st);
+                    return;
+                }
+                if (pointwise)
+                    continue;
+                if (es == 4)
+                    tc_col2im_f32(g, (const float *)(const void *)col, r0, r1, gi,
+                                  (float *)(void *)job->y);
+                else
+                    tc_col2im_f64(g, (const double *)(const void *)col, r0, r1, gi,
+                                  (double *)(void *)job->y);
+            }
+        }
+    }
+}
+
+static void tc_conv_grad_filter_range(void *ctx, int64_t p0, int64_t p1)
+{
+    tc_conv_job *job = ctx;
+    const tc_conv_geom *g = &job->g;
+    const int es = job->es;
+    char *col = tc_conv_scratch(job, job->tile_rows);
+    if (col == NULL && !tc_conv_is_pointwise(g))
+        return;
+    for (int64_t p = p0; p < p1; ++p) {
+        const int64_t t0 = p * job->ntiles / job->pieces;
+        const int64_t t1 = (p + 1) * job->ntiles / job->pieces;
+        for (int64_t t = t0; t < t1; ++t)
+            for (int64_t gi = 0; gi < g->groups; ++gi) {
+                int64_t r0, r1;
+                const char *a = tc_conv_tile(job, t, gi, col, &r0, &r1);
+                /* dW_g (K x Og) (+)= col^T (K x rows) @ dy[rows, group] (rows x Og) */
+                const int st = tc_gemm_packed(job->kern, g->k, g->og, r1 - r0, 1.0, a, 1,
+                                              tc_conv_lda(g),
+                                              job->dy + (r0 * g->o + gi * g->og) * es, g->o,
+                                              1, t == t0 ? 0.0 : 1.0,
+                                              job->acc[p] + gi * g->og * es, g->o, 1, 0);
+                if (st != TC_OK) {
+                    tc_conv_fail(job, st);
+                    return;
+                }
+            }
+    }
+}
+
+static int tc_conv_finish(const char *who, tc_conv_job *job)
+{
+    const int st = atomic_load(&job->status);
+    if (st == TC_ERR_NOMEM) {
+        tc_set_error("%s: out of memory for the im2col tile", who);
+        return TC_ERR_NOMEM;
+    }
+    if (st != TC_OK)
+        return tc_set_error("%s: GEMM failed with status %d (internal error)", who, st);
+    return TC_OK;
+}
+
+static void tc_conv_job_init(tc_conv_job *job, int dtype, const tc_conv_geom *g)
+{
+    memset(job, 0, sizeof *job);
+    job->g = *g;
+    job->kern = tc_gemm_select_kernel(dtype);
+    job->es = (int)tc_dtype_size(dtype);
+    atomic_init(&job->status, TC_OK);
+}
+
+int tc_conv2d(int dtype, const int64_t *geom, const void *x, const void *w, void *y)
+{
+    tc_conv_geom g;
+    int st = tc_conv_check("tc_conv2d", dtype, geom, 0, x, w, y, &g);
+    if (st != TC_OK)
+        return st;
+    const int64_t m = g.n * g.oh * g.ow;
+    if (m == 0)
+        return TC_OK;
+    tc_conv_job job;
+    tc_conv_job_init(&job, dtype, &g);
+    job.x = x;
+    job.w = w;
+    job.y = y;
+    job.tile_rows = tc_conv_tile_rows(&g, job.es, m);
+    job.ntiles = (m + job.tile_rows - 1) / job.tile_rows;
+    tc_parallel_for(job.ntiles, 1, tc_conv_forward_range, &job);
+    return tc_conv_finish("tc_conv2d", &job);
+}
+
+int tc_conv2d_grad_input(int dtype, const int64_t *geom, const void *dy, const void *w,
+                         void *dx)
+{
+    tc_conv_geom g;
+    int st = tc_conv_check("tc_conv2d_grad_input", dtype, geom, 0, dy, w, dx, &g);
+    if (st != TC_OK)
+        return st;
+    const int64_t es = tc_dtype_size(dtype);
+    if (g.n == 0)
+        return TC_OK;
+    if (g.oh == 0 || g.ow == 0) {
+        memset(dx, 0, (size_t)(g.n * g.h * g.w * g.c * es));
+        return TC_OK;
+    }
+    tc_conv_job job;
+    tc_conv_job_init(&job, dtype, &g);
+    job.dy = dy;
+    job.w = w;
+    job.y = dx;
+    job.tile_rows = tc_conv_tile_rows(&g, job.es, g.oh * g.ow * tc_get_num_threads());
+    tc_parallel_for(g.n, 1, tc_conv_grad_input_range, &job);
+    return tc_conv_finish("tc_conv2d_grad_input", &job);
+}
+
+#define TC_SUM_INTO_DEFINE(T, SUF)                                                         \
+    static void tc_sum_into_##SUF(T *dst, char *const *src, int64_t nsrc, int64_t len)    \
+    {                                                                                     \
+        for (int64_t s = 0; s < nsrc; ++s) {                                              \
+            const T *p = (const T *)(const void *)src[s];                                 \
+            for (int64_t i = 0; i < len; ++i)                                             \
+                dst[i] += p[i];                                                           \
+        }                                                                                 \
+    }
+TC_SUM_INTO_DEFINE(float, f32)
+TC_SUM_INTO_DEFINE(double, f64)
+
+int tc_conv2d_grad_filter(int dtype, const int64_t *geom, const void *x, const void *dy,
+                          void *dw)
+{
+    tc_conv_geom g;
+    int st = tc_conv_check("tc_conv2d_grad_filter", dtype, geom, 0, x, dy, dw, &g);
+    if (st != TC_OK)
+        return st;
+    const int64_t m = g.n * g.oh * g.ow;
+    const int64_t len = g.kh * g.kw * g.cg * g.o;
+    const int64_t es = tc_dtype_size(dtype);
+    if (m == 0) {
+        if (dw != NULL)
+            memset(dw, 0, (size_t)(len * es));
+        return TC_OK;
+    }
+    tc_conv_job job;
+    tc_conv_job_init(&job, dtype, &g);
+    job.x = x;
+    job.dy = dy;
+    job.tile_rows = tc_conv_tile_rows(&g, job.es, m);
+    job.ntiles = (m + job.tile_rows - 1) / job.tile_rows;
+    int64_t pieces = tc_get_num_threads();
+    /* Each extra piece costs a K x O buffer and a pass summing it: only with enough rows. */
+    const int64_t by_work = m * g.k / (16 * len) + 1;
+    if (pieces > by_work)
+        pieces = by_work;
+    if (pieces > job.ntiles)
+        pieces = job.ntiles;
+    char *bufs[256];
+    if (pieces > 256)
+        pieces = 256;
+    job.pieces = pieces;
+    job.acc = bufs;
+    bufs[0] = dw;
+    for (int64_t p = 1; p < pieces; ++p) {
+        bufs[p] = malloc((size_t)(len * es));
+        if (bufs[p] == NULL) {
+            for (int64_t q = 1; q < p; ++q)
+                free(bufs[q]);
+            tc_set_error("tc_conv2d_grad_filter: out of memory");
+            return TC_ERR_NOMEM;
+        }
+    }
+    tc_parallel_for(pieces, 1, tc_conv_grad_filter_range, &job);
+    st = tc_conv_finish("tc_conv2d_grad_filter", &job);
+    if (st == TC_OK && pieces > 1) {
+        if (es == 4)
+            tc_sum_into_f32(dw, bufs + 1, pieces - 1, len);
+        else
+            tc_sum_into_f64(dw, bufs + 1, pieces - 1, len);
+    }
+    for (int64_t p = 1; p < pieces; ++p)
+        free(bufs[p]);
+    return st;
+}
+
+/* ---- pooling ----------------------------------------------------------------------- */
+
+typedef struct tc_pool_job {
+    tc_conv_geom g;
+    int kind;
+    const char *x;              /* x (forward) or dy (backward) */
+    char *y;                    /* y (forward) or dx (backward) */
+    int32_t *arg;
+    const int32_t *carg;
+} tc_pool_job;
+
+/* Window rows [kh0, kh1) and columns [kw0, kw1) that fall inside the input. */
+static inline void tc_pool_window(const tc_conv_geom *g, int64_t oh, int64_t ow, int64_t *ih0,
+                                  int64_t *ih1, int64_t *iw0, int64_t *iw1)
+{
+    const int64_t h0 = oh * g->sh - g->pt, w0 = ow * g->sw - g->pl;
+    *ih0 = h0 < 0 ? 0 : h0;
+    *ih1 = h0 + g->kh < g->h ? h0 + g->kh : g->h;
+    *iw0 = w0 < 0 ? 0 : w0;
+    *iw1 = w0 + g->kw < g->w ? w0 + g->kw : g->w;
+}
+
+#define TC_POOL_DEFINE(T, SUF)                                                              \
+    static void tc_maxpool_image_##SUF(const tc_conv_geom *g, const T *x, T *y,            \
+                                       int32_t *arg)                                       \
+    {                                                                                      \
+        const int64_t c = g->c;                                                            \
+        for (int64_t oh = 0; oh < g->oh; ++oh)                                             \
+            for (int64_t ow = 0; ow < g->ow; ++ow, y += c, arg += c) {                     \
+                int64_t ih0, ih1, iw0, iw1;                                                \
+                tc_pool_window(g, oh, ow, &ih0, &ih1, &iw0, &iw1);                         \
+                if (ih0 >= ih1 || iw0 >= iw1) {  /* window only over padding */           \
+                    for (int64_t k = 0; k < c; ++k) {                                      \
+                        y[k] = (T)-1.0 / (T)0.0;                                           \
+                        arg[k] = -1;                                                       \
+                    }                                                                      \
+                    continue;                                                              \
+                }                                                                          \
+                const T *first = x + (ih0 * g->w + iw0) * c;                               \
+                const int32_t first_pos = (int32_t)(ih0 * g->w + iw0);                     \
+                for (int64_t k = 0; k < c; ++k) {                                          \
+                    y[k] = first[k];                                                       \
+                    arg[k] = first_pos;                                                    \
+                }                                                                          \
+                for (int64_t ih = ih0; ih < ih1; ++ih)                                     \
+                    for (int64_t iw = ih == ih0 ? iw0 + 1 : iw0; iw < iw1; ++iw) {         \
+                        const T *xp = x + (ih * g->w + iw) * c;                            \
+                        const int32_t pos = (int32_t)(ih * g->w + iw);                     \
+                        for (int64_t k = 0; k < c; ++k) {                                  \
+                            const T v = xp[k], cur = y[k];                                 \
+                            const int take = (v > cur) | ((v != v) & (cur == cur));        \
+                            y[k] = take ? v : cur;                                         \
+                            arg[k] = take ? pos : arg[k];                                  \
+                        }                                                                  \
+                    }                                                                      \
+            }                                                                              \
+    }                                                                                      \
+                                                                                           \
+    static void tc_avgpool_image_##SUF(const tc_conv_geom *g, const T *x, T *y)            \
+    {                                                                                      \
+        const int64_t c = g->c;                                                            \
+        for (int64_t oh = 0; oh < g->oh; ++oh)                                             \
+            for (int64_t ow = 0; ow < g->ow; ++ow, y += c) {                               \
+                int64_t ih0, ih1, iw0, iw1;                                                \
+                tc_pool_window(g, oh, ow, &ih0, &ih1, &iw0, &iw1);                         \
+                for (int64_t k = 0; k < c; ++k)                                            \
+                    y[k] = 0;                                                              \
+                for (int64_t ih = ih0; ih < ih1; ++ih)                                     \
+                    for (int64_t iw = iw0; iw < iw1; ++iw) {                               \
+                        const T *xp = x + (ih * g->w + iw) * c;                            \
+                        for (int64_t k = 0; k < c; ++k)                                    \
+                            y[k] += xp[k];                                                 \
+                    }                                                                      \
+                const int64_t count = (ih1 - ih0) * (iw1 - iw0);                           \
+                const T scale = count > 0 ? (T)1 / (T)count : (T)0.0 / (T)0.0;             \
+                for (int64_t k = 0; k < c; ++k)                                            \
+                    y[k] *= scale;                                                         \
+            }                                                                              \
+    }                                                                                      \
+                                                                                           \
+    static void tc_maxpool_grad_image_##SUF(const tc_conv_geom *g, const T *dy,            \
+                                            const int32_t *arg, T *dx)                     \
+    {                                                                                      \
+        const int64_t c = g->c, outs = g->oh * g->ow;                                      \
+        memset(dx, 0, (size_t)(g->h * g->w * c) * sizeof(T));                              \
+        for (int64_t q = 0; q < outs; ++q, dy += c, arg += c)                              \
+            for (int64_t k = 0; k < c; ++k)                                                \
+                if (arg[k] >= 0)                                                           \
+                    dx[(int64_t)arg[k] * c + k] += dy[k];                                  \
+    }                                                                                      \
+                                                                                           \
+    static void tc_avgpool_grad_image_##SUF(const tc_conv_geom *g, const T *dy, T *dx)     \
+    {                                                                                      \
+        const int64_t c = g->c;                                                            \
+        memset(dx, 0, (size_t)(g->h * g->w * c) * sizeof(T));                              \
+        for (int64_t oh = 0; oh < g->oh; ++oh)                                             \
+            for (int64_t ow = 0; ow < g->ow; ++ow, dy += c) {                              \
+                int64_t ih0, ih1, iw0, iw1;                                                \
+                tc_pool_window(g, oh, ow, &ih0, &ih1, &iw0, &iw1);                         \
+                const int64_t count = (ih1 - ih0) * (iw1 - iw0);                           \
+                if (count <= 0)                                                            \
+                    continue;                                                              \
+                const T scale = (T)1 / (T)count;                                           \
+                for (int64_t ih = ih0; ih < ih1; ++ih)                                     \
+                    for (int64_t iw = iw0; iw < iw1; ++iw) {                               \
+                        T *xp = dx + (ih * g->w + iw) * c;                                 \
+                        for (int64_t k = 0; k < c; ++k)                                    \
+                            xp[k] += dy[k] * scale;                                        \
+                    }                                                                      \
+            }                                                                              \
+    }
+TC_POOL_DEFINE(float, f32)
+TC_POOL_DEFINE(double, f64)
+
+static void tc_pool_forward_range(void *ctx, int64_t n0, int64_t n1)
+{
+    const tc_pool_job *job = ctx;
+    const tc_conv_geom *g = &job->g;
+    const int64_t in = g->h * g->w * g->c, out = g->oh * g->ow * g->c;
+    for (int64_t n = n0; n < n1; ++n) {
+        if (job->kind == TC_POOL_MAX) {
+            if (job->g.k == 4)
+                tc_maxpool_image_f32(g, (const float *)(const void *)job->x + n * in,
+                                     (float *)(void *)job->y + n * out, job->arg + n * out);
+            else
+                tc_maxpool_image_f64(g, (const double *)(const void *)job->x + n * in,
+                                     (double *)(void *)job->y + n * out, job->arg + n * out);
+        } else if (job->g.k == 4) {
+            tc_avgpool_image_f32(g, (const float *)(const void *)job->x + n * in,
+                                 (float *)(void *)job->y + n * out);
+        } else {
+            tc_avgpool_image_f64(g, (const double *)(const void *)job->x + n * in,
+                                 (double *)(void *)job->y + n * out);
+        }
+    }
+}
+
+static void tc_pool_backward_range(void *ctx, int64_t n0, int64_t n1)
+{
+    const tc_pool_job *job = ctx;
+    const tc_conv_geom *g = &job->g;
+    const int64_t in = g->h * g->w * g->c, out = g->oh * g->ow * g->c;
+    for (int64_t n = n0; n < n1; ++n) {
+        if (job->kind == TC_POOL_MAX) {
+            if (job->g.k == 4)
+                tc_maxpool_grad_image_f32(g, (const float *)(const void *)job->x + n * out,
+                                          job->carg + n * out, (float *)(void *)job->y + n * in);
+            else
+                tc_maxpool_grad_image_f64(g, (const double *)(const void *)job->x + n * out,
+                                          job->carg + n * out,
+                                          (double *)(void *)job->y + n * in);
+        } else if (job->g.k == 4) {
+            tc_avgpool_grad_image_f32(g, (const float *)(const void *)job->x + n * out,
+                                      (float *)(void *)job->y + n * in);
+        } else {
+            tc_avgpool_grad_image_f64(g, (const double *)(const void *)job->x + n * out,
+                                      (double *)(void *)job->y + n * in);
+        }
+    }
+}
+
+static int tc_pool_setup(const char *who, int kind, int dtype, const int64_t *geom,
+                         const void *a, const void *b, const void *arg, tc_pool_job *job)
+{
+    if (kind != TC_POOL_MAX && kind != TC_POOL_AVG)
+        return tc_set_error("%s: unknown pooling kind %d", who, kind);
+    tc_conv_geom g;
+    const int st = tc_conv_check(who, dtype, geom, 1, a, b, kind == TC_POOL_MAX ? arg : a, &g);
+    if (st != TC_OK)
+        return st;
+    g.k = tc_dtype_size(dtype);    /* reused as the element size inside pooling jobs */
+    memset(job, 0, sizeof *job);
+    job->g = g;
+    job->kind = kind;
+    return TC_OK;
+}
+
+static int64_t tc_pool_chunk(const tc_conv_geom *g)
+{
+    const int64_t per = g->h * g->w * g->c;
+    return per >= TC_POOL_CHUNK_ELEMS ? 1 : TC_POOL_CHUNK_ELEMS / (per > 0 ? per : 1);
+}
+
+int tc_pool2d(int kind, int dtype, const int64_t *geom, const void *x, void *y,
+              int32_t *argmax)
+{
+    tc_pool_job job;
+    const int st = tc_pool_setup("tc_pool2d", kind, dtype, geom, x, y, argmax, &job);
+    if (st != TC_OK)
+        return st;
+    if (job.g.n == 0 || job.g.oh == 0 || job.g.ow == 0)
+        return TC_OK;
+    job.x = x;
+    job.y = y;
+    job.arg = argmax;
+    tc_parallel_for(job.g.n, tc_pool_chunk(&job.g), tc_pool_forward_range, &job);
+    return TC_OK;
+}
+
+int tc_pool2d_grad(int kind, int dtype, const int64_t *geom, const void *dy,
+                   const int32_t *argmax, void *dx)
+{
+    tc_pool_job job;
+    const int st = tc_pool_setup("tc_pool2d_grad", kind, dtype, geom, dy, dx, argmax, &job);
+    if (st != TC_OK)
+        return st;
+    if (job.g.n == 0)
+        return TC_OK;
+    if (job.g.oh == 0 || job.g.ow == 0) {
+        memset(dx, 0, (size_t)(job.g.n * job.g.h * job.g.w * job.g.c * job.g.k));
+        return TC_OK;
+    }
+    job.x = dy;
+    job.y = dx;
+    job.carg = argmax;
+    tc_parallel_for(job.g.n, tc_pool_chunk(&job.g), tc_pool_backward_range, &job);
+    return TC_OK;
+}

@@ -1,0 +1,150 @@
+"""fit/evaluate/predict on generators, iterables and PyDatasets; sample and class weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorcore as tc
+from tensorcore import layers, models
+
+
+def _data(n=96, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 1).astype(np.int64)
+    return x, y
+
+
+def _model(seed=0):
+    tc.random.seed(seed)
+    model = models.Sequential([layers.Dense(8, activation="relu", input_shape=(6,)),
+                               layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def test_generator_with_steps_trains_like_arrays():
+    x, y = _data()
+    a = _model()
+    a.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    b = _model()
+
+    def batches():
+        while True:
+            for i in range(0, len(x), 16):
+                yield x[i:i + 16], y[i:i + 16]
+
+    b.fit(batches(), steps_per_epoch=6, epochs=3, verbose=0)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert b.evaluate(batches(), steps=6, verbose=0) == pytest.approx(
+        a.evaluate(x, y, batch_size=16, verbose=0))
+    np.testing.assert_array_equal(b.predict(iter([x[:50], x[50:]])), a.predict(x))
+
+
+def test_pydataset_and_reiterable_list():
+    x, y = _data()
+
+    class Batches(tc.utils.PyDataset):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.epochs_ended = 0
+
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return x[i * 16:(i + 1) * 16], y[i * 16:(i + 1) * 16]
+
+        def on_epoch_end(self):
+            self.epochs_ended += 1
+
+    a = _model()
+    a.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    for kwargs in ({}, {"workers": 2}, {"workers": 2, "use_multiprocessing": True}):
+        data = Batches(**kwargs)
+        b = _model()
+        b.fit(data, epochs=2, verbose=0)
+        assert data.epochs_ended == 2
+        for wa, wb in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_array_equal(wa, wb)
+    c = _model()
+    c.fit([(x[i:i + 16], y[i:i + 16]) for i in range(0, 96, 16)], epochs=2, verbose=0)
+    for wa, wc in zip(a.get_weights(), c.get_weights()):
+        np.testing.assert_array_equal(wa, wc)
+
+
+def test_sample_weight_loss_matches_hand_computation():
+    x, y = _data(8)
+    w = np.array([0, 1, 2, 3, 0.5, 1, 1, 4], np.float32)
+    model = _model()
+    probs = model.predict(x)
+    per_sample = -np.log(probs[np.arange(8), y].astype(np.float64))
+    expected = float((per_sample * w).sum() / 8)  # sum_over_batch_size: divide by batch size
+    loss, acc = model.evaluate(x, y, sample_weight=w, batch_size=8, verbose=0)
+    assert loss == pytest.approx(expected, rel=1e-5)
+    hits = (probs.argmax(axis=1) == y).astype(np.float64)
+    assert acc == pytest.approx(float((hits * w).sum() / w.sum()), rel=1e-6)
+    # class_weight: each sample weighted by its class's weight
+    cw = {0: 0.5, 1: 2.0, 2: 3.0}
+    cw_w = np.array([cw[int(c)] for c in y], np.float32)
+    loss_cw = model.evaluate(x, y, sample_weight=cw_w, batch_size=8, verbose=0)[0]
+    assert loss_cw == pytest.approx(float((per_sample * cw_w).sum() / 8), rel=1e-5)
+    before = model.get_weights()
+    h = model.fit(x, y, class_weight=cw, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    assert h.history["loss"][0] == pytest.approx(loss_cw, rel=1e-5)
+    assert any(not np.array_equal(b, a) for b, a in zip(before, model.get_weights()))
+
+
+def test_validation_weights_are_honoured():
+    x, y = _data(32)
+    model = _model()
+    w = np.linspace(0, 2, 32).astype(np.float32)
+    expected = model.evaluate(x, y, sample_weight=w, verbose=0)[0]
+    model.compile(optimizer=tc.optimizers.SGD(learning_rate=0.0), loss=model.loss,
+                  metrics=["accuracy"])
+    h = model.fit(x[:8], y[:8], validation_data=(x, y, w), epochs=1, verbose=0)
+    assert h.history["val_loss"][0] == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda m, x, y: m.fit(x, y[:5], verbose=0), ValueError, "same number of samples"),
+    (lambda m, x, y: m.fit(x, y, sample_weight=np.ones(5), verbose=0), ValueError,
+     "sample_weight"),
+    (lambda m, x, y: m.fit(x, y, sample_weight=-np.ones(len(x)), verbose=0), ValueError,
+     "non-negative"),
+    (lambda m, x, y: m.fit(x, y, sample_weight=np.full(len(x), np.nan), verbose=0),
+     ValueError, "finite"),
+    (lambda m, x, y: m.fit(x, y, class_weight={0: -1.0}, verbose=0), ValueError,
+     "class_weight"),
+    (lambda m, x, y: m.fit((b for b in [(x, y)] * 3), epochs=2, verbose=0), ValueError,
+     "steps_per_epoch"),
+    (lambda m, x, y: m.fit(iter([(x[:4], y[:4]), (x[:4, :3], y[:4])]), verbose=0), ValueError,
+     "x.shape"),
+    (lambda m, x, y: m.fit(iter([(x[:4], y[:4]), (x[:4, :5].reshape(4, 5), y[:4])]),
+                           verbose=0), ValueError, "shape"),
+])
+def test_bad_data_names_the_argument(call, error, message):
+    x, y = _data(20)
+    model = _model()
+    with pytest.raises(error, match=message):
+        call(model, x, y)
+
+
+def test_failure_mid_epoch_keeps_finished_steps():
+    x, y = _data(64)
+    model = _model()
+
+    def batches():
+        yield x[:16], y[:16]
+        yield x[16:32], y[16:32]
+        raise RuntimeError("disk gone")
+
+    reference = _model()
+    reference.fit(x[:32], y[:32], batch_size=16, shuffle=False, verbose=0)
+    with pytest.raises(RuntimeError, match="disk gone"):
+        model.fit(batches(), verbose=0)
+    for wa, wb in zip(reference.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
