@@ -45,6 +45,11 @@ int tc_matmul(int dtype, int batch_ndim, const int64_t *batch_shape,
               const void *b, int64_t rsb, int64_t csb,
               void *c, int64_t rsc, int64_t csc);
 const char *tc_gemm_kernel_name(int dtype);  /* e.g. "avx512 32x6 f32" */
+/* blocks[0..4] = MR, NR, KC, MC, NC of the float32/float64 GEMM kernel in use (KC/MC/NC
+ * from the detected caches; TENSORCORE_GEMM_ISA=generic|avx2|avx512 picks the family). */
+int tc_gemm_blocks(int dtype, int64_t *blocks);
+/* sizes[0..2] = L1 data, L2, L3 cache bytes (CPUID, else sysfs, else defaults). */
+int tc_cache_sizes(int64_t *sizes);
 
 /* ---- elementwise, copy, reductions (elementwise.c, unary.c, copy.c, reduce.c, ...) ----
  * Common arguments: `ndim` in [0, 32] and `shape` (ndim extents, >= 0) describe the
@@ -173,6 +178,25 @@ int tc_take_rows(int64_t nrows, int64_t row_bytes, const void *src, int64_t src_
 int tc_scatter_add(int dtype, int64_t out_size, void *out, int64_t out_stride,
                    int64_t n, const int64_t *index, int64_t index_stride,
                    const void *src, int64_t src_stride);
+
+/* ---- sorting, scanning, searching (sort.c); every array C-contiguous ----------------
+ * Order: NaN after every number; sorts are stable (equal keys keep input order, also when
+ * descending). */
+/* Sorts each of `rows` rows of n elements of src; values (same dtype) and/or index (int64
+ * positions within the row) may be NULL, not both. */
+int tc_sort(int dtype, int64_t rows, int64_t n, const void *src, void *values,
+            int64_t *index, int descending);
+/* Inclusive cumulative sum along the middle axis of src (outer, n, inner); out has the
+ * same shape, dtype `dtype` for floats and TC_INT64 for int32/int64/bool. */
+int tc_cumsum(int dtype, int64_t outer, int64_t n, int64_t inner, const void *src,
+              void *out);
+/* Coordinates of the true elements of a bool array of `shape`: out is (ndim, count)
+ * int64, count == number of true elements (checked). ndim in [1, 32]. */
+int tc_nonzero(int ndim, const int64_t *shape, const uint8_t *mask, int64_t count,
+               int64_t *out);
+/* out[i] = insertion position of values[i] in sorted[0..n) (right: after equal keys). */
+int tc_searchsorted(int dtype, int64_t n, const void *sorted, int64_t m, const void *values,
+                    int64_t *out, int right);
 
 
 /* ---- convolution and pooling (conv.c) ----------------------------------------------

@@ -20,6 +20,7 @@ from .ops_reduce import sum, mean, max, min, var, argmax, argmin, logsumexp
 from .ops_shape import (reshape, flatten, permute_dims, transpose, swapaxes, expand_dims,
                         squeeze, broadcast_to, concatenate, stack)
 from .ops_matrix import matmul, softmax, log_softmax
+from .ops_sort import sort, argsort, cumsum, nonzero, searchsorted, repeat, tile
 from .ops_conv import (conv2d, conv1d, max_pool2d, avg_pool2d, max_pool1d, avg_pool1d,
                        global_avg_pool2d, global_max_pool2d, global_avg_pool1d,
                        global_max_pool1d)
@@ -39,7 +40,8 @@ __all__ = [
     "max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "global_avg_pool2d",
     "global_max_pool2d", "global_avg_pool1d", "global_max_pool1d", "no_grad", "enable_grad",
     "is_grad_enabled", "autograd", "random", "set_backend", "get_backend", "set_num_threads",
-    "get_num_threads", "show_config",
+    "get_num_threads", "show_config", "sort", "argsort", "cumsum", "nonzero", "searchsorted",
+    "repeat", "tile",
 ]
 
 # Every op of the op table (tensorcore/_optable.py) is a function of the package.
@@ -55,6 +57,13 @@ def __getattr__(name: str):
             "utils", "activations", "initializers", "testing", "backend", "distributed"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "Input":
+        from .models.functional import Input
+        return Input
+    if name == "saving":
+        return importlib.import_module(f"{__name__}.saving")
+    if name == "data":
+        return importlib.import_module(f"{__name__}.data")
     if name in ("get_include", "get_library_path"):
         from . import _embed
         return getattr(_embed, name)

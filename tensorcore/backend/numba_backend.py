@@ -19,12 +19,13 @@ from ..kernels import elementwise as _ew
 from ..kernels import gemm as _gemm
 from ..kernels import reduce as _red
 from ..kernels import select as _sel
+from ..kernels import sort as _sort
 from ..kernels.layout import coalesce, flat_base, operand_table
 
 __all__ = [
     "binary", "unary", "where", "clip", "copy", "reduce", "argreduce", "matmul", "softmax",
-    "scatter_add", "conv2d", "conv2d_grad_input", "conv2d_grad_filter", "pool2d",
-    "pool2d_grad", "set_num_threads", "get_num_threads", "info",
+    "scatter_add", "sort", "cumsum", "nonzero", "searchsorted", "take_rows", "conv2d",
+    "conv2d_grad_input", "conv2d_grad_filter", "pool2d", "pool2d_grad", "set_num_threads", "get_num_threads", "info",
 ]
 
 # Below these sizes a call runs serially: launching a parallel region on Numba's workqueue
@@ -409,3 +410,50 @@ def info() -> dict:
                        % ((_gemm.ISA,) + _gemm.blocking(np.float32)),
         "compiled": True,
     }
+
+
+# ---------------------------------------------------------------- sorting, scanning, searching
+
+
+def sort(a: np.ndarray, values: Optional[np.ndarray], index: Optional[np.ndarray],
+         descending: bool) -> None:
+    """Stable sort of each row of the C-contiguous (rows, n) array a (NaN last)."""
+    rows, n = a.shape
+    if a.size == 0:
+        return
+    flat = a.reshape(-1)
+    vals = flat if values is None else values.reshape(-1)
+    idx = np.empty(1, np.int64) if index is None else index.reshape(-1)
+    args = (flat, vals, idx, n, bool(descending), values is not None, index is not None)
+    chunks = min(_chunks(a.size * 8, PARALLEL_MIN_MATH), rows)
+    if chunks <= 1:
+        _sort.sort_range(*args, rows)
+    else:
+        _sort.sort_parallel(*args, rows, chunks)
+
+
+def cumsum(a: np.ndarray, out: np.ndarray) -> None:
+    """Inclusive cumulative sum along axis 1 of the C-contiguous (outer, n, inner) array a."""
+    if a.size:
+        _sort.cumsum(a.reshape(-1), out.reshape(-1), *a.shape)
+
+
+def nonzero(mask: np.ndarray, out: np.ndarray) -> None:
+    """Coordinates of the true elements of a C-contiguous bool array into (ndim, count) out."""
+    if out.size:
+        _sort.nonzero(mask.reshape(-1), np.array(mask.shape, np.int64), out.shape[1], out)
+
+
+def searchsorted(sorted_: np.ndarray, values: np.ndarray, out: np.ndarray,
+                 right: bool) -> None:
+    """Insertion positions of values in the sorted 1-D sorted_ (C-contiguous arrays)."""
+    if values.size:
+        _sort.searchsorted(sorted_, values.reshape(-1), out.reshape(-1), bool(right))
+
+
+def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
+    """out[i] = src[index[i]] along the first axis (src and out C-contiguous, index int64,
+    every index already checked to lie in [0, len(src)))."""
+    if out.size:
+        rows = src.shape[0]
+        _sort.take_rows(src.reshape(rows, -1), index, out.reshape(index.size, -1))
