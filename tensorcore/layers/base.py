@@ -30,6 +30,15 @@ def to_tensor(value: Any) -> tc.Tensor:
     return tc.as_tensor(value, tc.float32)
 
 
+def is_symbolic(value) -> bool:
+    """True for a functional-API symbolic tensor, or a list/dict holding one."""
+    if isinstance(value, (list, tuple)):
+        return any(is_symbolic(item) for item in value)
+    if isinstance(value, dict):
+        return any(is_symbolic(item) for item in value.values())
+    return getattr(value, "_is_symbolic_tensor", False)
+
+
 def _normalize_input_shape(input_shape) -> tuple[int, ...] | None:
     """Validate the input_shape argument (per-sample shape, without the batch axis)."""
     if input_shape is None:
@@ -148,8 +157,21 @@ class Layer:
         """Output shape for an input shape (batch axis included, may be None)."""
         return tuple(input_shape)
 
+    # True for layers called on a list of tensors (Concatenate, Add).
+    _multi_input = False
+
     def __call__(self, inputs, training: bool = False) -> tc.Tensor:
-        """Build on first use, then apply call()."""
+        """Build on first use, then apply call(). On symbolic inputs (tc.Input), record the
+        call in the functional graph and return a symbolic output instead."""
+        if is_symbolic(inputs):
+            from tensorcore.models.functional import symbolic_call
+            return symbolic_call(self, inputs)
+        if self._multi_input:
+            inputs = [to_tensor(item) for item in inputs]
+            if not self.built:
+                self.build([(None,) + tuple(item.shape[1:]) for item in inputs])
+                self.built = True
+            return self.call(inputs, training=training)
         inputs = to_tensor(inputs)
         if not self.built:
             self.build((None,) + tuple(inputs.shape[1:]))
@@ -175,7 +197,7 @@ class Layer:
         return config
 
     @classmethod
-    def from_config(cls, config: dict) -> "Layer":
+    def from_config(cls, config: dict) -> Layer:
         """Create a layer from get_config()'s output."""
         return cls(**config)
 

@@ -306,7 +306,7 @@ class ArrayDataAdapter(DataAdapter):
 
     strategy = None  # a tensorcore.distributed strategy slicing every global batch
 
-    def rows(self, start: int, stop: int) -> "ArrayDataAdapter":
+    def rows(self, start: int, stop: int) -> ArrayDataAdapter:
         """An unshuffled adapter over samples start:stop (possibly none)."""
         part = object.__new__(ArrayDataAdapter)
         DataAdapter.__init__(part)
