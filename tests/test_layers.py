@@ -10,6 +10,9 @@ import pytest
 import tensorcore as tc
 from tensorcore import activations, initializers, layers
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def test_dense_builds_on_first_call_with_keras_shapes():
     layer = layers.Dense(5, activation="relu")

@@ -8,6 +8,9 @@ import pytest
 import tensorcore as tc
 from tensorcore import optimizers
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 RNG = np.random.default_rng(7)
 START = RNG.standard_normal((3, 2)).astype(np.float32)
 GRADS = [RNG.standard_normal((3, 2)).astype(np.float32) for _ in range(3)]
