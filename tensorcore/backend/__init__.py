@@ -81,8 +81,9 @@ def using(backend: "str | ModuleType | object") -> Iterator[ModuleType]:
             y = model(x)
 
     ``backend`` is "c", "numba", or a module (or object) implementing
-def using(backend) -> Iterator[ModuleType]:
-    set_backend: do not switch backends from several threads at once.
+    docs/backend-interface.md, such as ``tensorcore.testing.reference_backend``. The
+    selection is process-wide, like set_backend: do not switch backends from several
+    threads at once.
     """
     global _current, _current_name
     previous = _current, _current_name
