@@ -56,6 +56,12 @@ def remainder(a, b) -> Tensor:
     r = ew.subtract(a, ew.multiply(b, q))
     if r.dtype.kind == "f":  # q == 0: a itself (exact, and 3 % inf stays 3 as in NumPy)
         r = ew.where(ew.equal(q, 0), a, r)
+        # a finite nonzero a and an infinite b of the other sign: b itself, as NumPy
+        # (-3 % inf is inf, 3 % -inf is -inf), since floor(a / b) is -1 there, not -0.
+        b_inf = ew.equal(ew.abs(b), float("inf"))
+        a_finite = ew.less(ew.abs(a), float("inf"))
+        opposite = ew.less(ew.multiply(ew.sign(a), ew.sign(b)), 0)
+        r = ew.where(ew.multiply(ew.multiply(b_inf, a_finite), opposite), b, r)
     else:
         r = ew.where(ew.equal(b, 0), 0, r)
     return r
