@@ -14,12 +14,12 @@ from ._dispatch import (broadcast_shapes, contiguous, expand, normalize_axis,
 from .autograd import attach, needs_grad
 from .backend import current as backend
 from .tensor import Tensor
+from .ops_elementwise import _tensor
 
 
 def _input(x: Any, op: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    from .ops_elementwise import _tensor
     return _tensor(x, op)
 
 
