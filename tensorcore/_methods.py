@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import _optable as optable
 from . import ops_elementwise as ew
 from . import ops_index, ops_matrix, ops_reduce, ops_shape
+from .autograd import is_grad_enabled
 from .tensor import Tensor
 
 
@@ -95,8 +96,41 @@ def _invert(self) -> Tensor:
     return ew.equal(self, False)
 
 
+def _array_namespace(self, *, api_version: str | None = None):
+    """The array API standard namespace, tensorcore.array_api (2023.12)."""
+    if api_version not in (None, "2021.12", "2022.12", "2023.12"):
+        raise ValueError(f"__array_namespace__: unsupported api_version {api_version!r}; "
+                         "expected None or '2023.12'")
+    from . import array_api  # the namespace sits above the core and imports it
+
+    return array_api
+
+
+def _mT(self) -> Tensor:
+    """The last two axes swapped (a view)."""
+    if self.ndim < 2:
+        raise ValueError(f"mT: expected at least 2 dims, received shape {self.shape}")
+    return ops_shape.swapaxes(self, -1, -2)
+
+
+def _setitem(self, key, value) -> None:
+    """self[key] = value, in place (not recorded by autodiff)."""
+    if self.requires_grad and is_grad_enabled():
+        raise RuntimeError("__setitem__: in-place assignment into a tensor that requires "
+                           "grad is not recorded; do it under tc.no_grad()")
+    view = ops_index.index_view(self, key, "__setitem__")
+    if view is not None:
+        Tensor._wrap(view)._assign(None, value)
+    else:
+        ops_index.setitem_advanced(self, key, value)
+
+
 def _install() -> None:
     T = Tensor
+    T.__array_namespace__ = _array_namespace
+    T.mT = property(_mT)
+    T.astype = ew.astype
+    T.__setitem__ = _setitem
     # ---- arithmetic operators (reflected forms take Python scalars and ndarrays)
     T.__add__, T.__radd__ = ew.add, _swap(ew.add)
     T.__sub__, T.__rsub__ = ew.subtract, _swap(ew.subtract)
