@@ -5,7 +5,8 @@ from __future__ import annotations
 from . import _optable as optable
 from . import ops_elementwise as ew
 from . import ops_index, ops_matrix, ops_reduce, ops_shape
-from .autograd import is_grad_enabled
+from . import autograd
+from ._tape import is_grad_enabled, no_grad
 from .tensor import Tensor
 
 
@@ -43,7 +44,6 @@ def floor_divide(a, b) -> Tensor:
 def _floor_divide_checked(a, b) -> Tensor:
     """floor_divide on operands already checked by _division_operands."""
     from .array_api._elementwise import floor_divide as _floor_divide
-    from .autograd import no_grad
 
     with no_grad():
         return _floor_divide(a, b)
@@ -125,8 +125,14 @@ def _setitem(self, key, value) -> None:
         ops_index.setitem_advanced(self, key, value)
 
 
+def _backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    """Backpropagate from this tensor into `.grad` of the leaves (grad= if not scalar)."""
+    autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+
 def _install() -> None:
     T = Tensor
+    T.backward = _backward
     T.__array_namespace__ = _array_namespace
     T.mT = property(_mT)
     T.astype = ew.astype

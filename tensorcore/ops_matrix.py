@@ -8,7 +8,7 @@ import numpy as np
 
 from . import dtypes
 from ._dispatch import broadcast_shapes, cast, check_dtype, expand, normalize_axis
-from .autograd import attach, needs_grad
+from ._tape import attach, needs_grad
 from .backend import current as backend
 from .tensor import Tensor
 from .ops_elementwise import _source_dtype, _tensor, exp

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import dtypes
 from ._dispatch import cast, contiguous, normalize_axes, normalize_axis
-from .autograd import attach, needs_grad
+from ._tape import attach, needs_grad
 from .backend import current as backend
 from .tensor import Tensor
 from .ops_elementwise import _tensor, equal, exp, where

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, dtypes
+from . import _tape, dtypes
 from ._dispatch import (broadcast_shapes, cast, expand, is_scalar, normalize_shape,
                         scalar_array)
 from .backend import current as backend
@@ -112,7 +112,7 @@ class Tensor:
     @property
     def grad_fn(self):
         """The recorded op that produced this tensor (None for leaves)."""
-        return None if self._node is None else autograd.GradFn(self._node[1])
+        return None if self._node is None else _tape.GradFn(self._node[1])
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         """Set requires_grad in place (floating-point leaves only)."""
@@ -243,10 +243,7 @@ class Tensor:
         return self.__repr__()
 
     # ------------------------------------------------------------------ autodiff
-    def backward(self, grad: Any = None, retain_graph: bool = False,
-                 create_graph: bool = False) -> None:
-        """Backpropagate from this tensor into `.grad` of the leaves (grad= if not scalar)."""
-        autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+    # backward() is attached in _methods.py (autograd.py sits above this module).
 
     def zero_grad(self) -> None:
         """Drop the accumulated gradient."""
