@@ -17,19 +17,6 @@
 /* Minimum flops per parallel chunk of the integer loops / the batch loop. */
 #define TC_GEMM_CHUNK_FLOPS 1.0e6
 
-const tc_gemm_kernel *tc_gemm_select_kernel(int dtype)
-{
-    const int f64 = dtype == TC_FLOAT64;
-#ifdef TC_GEMM_HAVE_X86_KERNELS
-    switch (tc_simd_level_id()) {
-    case TC_SIMD_AVX512: return f64 ? &tc_gemm_kernel_avx512_f64 : &tc_gemm_kernel_avx512_f32;
-    case TC_SIMD_AVX2: return f64 ? &tc_gemm_kernel_avx2_f64 : &tc_gemm_kernel_avx2_f32;
-    default: break;
-    }
-#endif
-    return f64 ? &tc_gemm_kernel_generic_f64 : &tc_gemm_kernel_generic_f32;
-}
-
 const char *tc_gemm_kernel_name(int dtype)
 {
     switch (dtype) {
@@ -180,6 +167,9 @@ static int tc_gemm_run(int dtype, int64_t m, int64_t n, int64_t k, double alpha,
             tc_gemm_small_f64(m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
         return TC_OK;
     }
+    if (m == 1 || n == 1)
+        return tc_gemv(dtype, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc,
+                       threaded);
     return tc_gemm_packed(tc_gemm_select_kernel(dtype), m, n, k, alpha, a, rsa, csa, b, rsb, csb,
                           beta, c, rsc, csc, threaded);
 }
@@ -187,7 +177,7 @@ static int tc_gemm_run(int dtype, int64_t m, int64_t n, int64_t k, double alpha,
 static int tc_gemm_status_error(const char *who, int status)
 {
     if (status == TC_ERR_NOMEM) {
-        tc_set_error("%s: out of memory for packing buffers", who);
+        tc_set_error("%s: out of memory for GEMM scratch buffers", who);
         return TC_ERR_NOMEM;
     }
     if (status != TC_OK) {

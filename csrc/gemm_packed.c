@@ -9,8 +9,11 @@
  *           for ir over the MC block in MR steps:
  *             micro-kernel on one MR x NR tile of C
  *
- * The packed B of a whole NC block (all K blocks) is shared by the threads of the
- * region. Each micro-panel has a state flag (0 free, 1 being packed, 2 ready): the
+ * The packed B of an NC block is shared by the threads of a parallel region; one region
+ * covers a group of consecutive K blocks, as many as fit in the packed-B bound
+ * tc_gemm_b_bound() (usually all of K: one region per NC block; a very long K takes
+ * several regions, run one after another, so the scratch never grows with K). Each
+ * micro-panel has a state flag (0 free, 1 being packed, 2 ready): the
  * first thread that needs a panel packs it, others spin until it is ready. Packing
  * never waits on anything, so this cannot deadlock, and no barrier is needed between
  * K blocks (chunks may even run one after another on one thread). Threads start their
@@ -35,7 +38,7 @@ enum { TC_GEMM_TILE_BYTES = 2048 };
 /* Work below this many flops per parallel chunk is not worth waking a thread for. */
 #define TC_GEMM_MIN_CHUNK_FLOPS 0.5e6
 
-/* Upper bound on the packed B of one NC block (all of K); NC shrinks to respect it. */
+/* Floor of the packed-B bound (see tc_gemm_b_bound). */
 #define TC_GEMM_B_BYTES ((int64_t)8 << 20)
 
 enum { TC_PANEL_FREE = 0, TC_PANEL_BUSY = 1, TC_PANEL_READY = 2 };
@@ -54,11 +57,12 @@ typedef struct tc_gemm_job {
     tc_scalar alpha, beta, one, zero;   /* typed for the kernel's dtype */
     int64_t kc_step;                    /* K block size (last block may be shorter) */
     int64_t kblocks;                    /* number of K blocks */
-    /* Current NC block, set by the driver before each parallel region. */
+    /* Current NC block and K-block group [kb0, kb1), set before each parallel region. */
     int64_t jc, nc, npanels;            /* npanels = ceil(nc / NR) */
-    char *pb;                           /* packed B: K block kb, panel jp at element
-                                           offset kb * kc_step * npanels * NR + jp * NR * kc */
-    atomic_int *state;                  /* kblocks * npanels panel flags */
+    int64_t kb0, kb1;
+    char *pb;                           /* packed B: K block kb, panel jp at element offset
+                                           (kb - kb0) * kc_step * npanels * NR + jp * NR * kc */
+    atomic_int *state;                  /* (kb1 - kb0) * npanels panel flags */
     int split_m;                        /* chunks index MR panels of M (1) or NR of N (0) */
     atomic_int failed;                  /* a worker could not allocate its A block */
 } tc_gemm_job;
@@ -91,8 +95,8 @@ static const char *tc_gemm_b_panel(tc_gemm_job *job, int64_t kb, int64_t jp)
     const tc_gemm_kernel *kern = job->kern;
     const int nr = kern->nr, es = kern->esize;
     const int64_t pc = kb * job->kc_step, kc = tc_min64(job->kc_step, job->k - pc);
-    char *dst = job->pb + (pc * job->npanels * nr + jp * nr * kc) * es;
-    atomic_int *flag = &job->state[kb * job->npanels + jp];
+    char *dst = job->pb + ((kb - job->kb0) * job->kc_step * job->npanels * nr + jp * nr * kc) * es;
+    atomic_int *flag = &job->state[(kb - job->kb0) * job->npanels + jp];
     int st = atomic_load_explicit(flag, memory_order_acquire);
     if (st == TC_PANEL_READY)
         return dst;
@@ -187,7 +191,7 @@ static void tc_gemm_compute_range(void *ctx, int64_t begin, int64_t end)
         return;
     }
     const int64_t np = p1 - p0;
-    for (int64_t kb = 0; kb < job->kblocks; ++kb) {
+    for (int64_t kb = job->kb0; kb < job->kb1; ++kb) {
         const int64_t pc = kb * job->kc_step, kc = tc_min64(job->kc_step, job->k - pc);
         const tc_scalar *beta = kb == 0 ? &job->beta : &job->one;
         for (int64_t ic = m0; ic < m1; ic += mc_step) {
@@ -240,16 +244,21 @@ int tc_gemm_packed(const tc_gemm_kernel *kern, int64_t m, int64_t n, int64_t k, 
     atomic_init(&job.failed, 0);
 
     const int nthreads = threaded ? tc_get_num_threads() : 1;
+    const int64_t es = kern->esize, nr = kern->nr;
+    const int64_t bound = tc_gemm_b_bound(kern);
     job.kc_step = tc_block_step(k, kern->kc, 8);
     job.kblocks = tc_ceil_div(k, job.kc_step);
-    /* The packed B of one NC block holds all of K: cap its columns by TC_GEMM_B_BYTES. */
-    int64_t nc_cap = TC_GEMM_B_BYTES / (k * kern->esize) / kern->nr * kern->nr;
-    nc_cap = nc_cap < kern->nr ? kern->nr : tc_min64(nc_cap, kern->nc);
-    const int64_t nc_step = tc_block_step(n, nc_cap, kern->nr);
-    const int64_t np_max = tc_ceil_div(nc_step, kern->nr);
-    const size_t b_bytes = (size_t)(np_max * kern->nr * k * kern->esize);
+    /* All of K in one region when the packed B of NC (or all n) columns fits the bound,
+     * else NC columns and as many K blocks per region as fit. */
+    const int64_t nc_allk = bound / (k * es) / nr * nr;
+    const int64_t nc_want = tc_min64(kern->nc, tc_ceil_div(n, nr) * nr);
+    const int64_t nc_step = tc_block_step(n, nc_allk >= nc_want ? nc_allk : kern->nc, nr);
+    const int64_t np_max = tc_ceil_div(nc_step, nr);
+    int64_t kgroup = tc_min64(job.kblocks, bound / (job.kc_step * np_max * nr * es));
+    kgroup = kgroup > 1 ? kgroup : 1;   /* >= 1 already: kc_step <= KC, nc_step <= NC */
+    const size_t b_bytes = (size_t)(kgroup * job.kc_step * np_max * nr * es);
     const size_t flags_off = (b_bytes + 63) & ~(size_t)63;
-    const size_t nflags = (size_t)(job.kblocks * np_max);
+    const size_t nflags = (size_t)(kgroup * np_max);
     char *pb = tc_gemm_scratch(0, flags_off + nflags * sizeof(atomic_int));
     if (pb == NULL)
         return TC_ERR_NOMEM;
@@ -260,23 +269,34 @@ int tc_gemm_packed(const tc_gemm_kernel *kern, int64_t m, int64_t n, int64_t k, 
     for (int64_t jc = 0; jc < n; jc += nc_step) {
         job.jc = jc;
         job.nc = tc_min64(nc_step, n - jc);
-        job.npanels = tc_ceil_div(job.nc, kern->nr);
-        for (int64_t i = 0; i < job.kblocks * job.npanels; ++i)
-            atomic_init(&job.state[i], TC_PANEL_FREE);
+        job.npanels = tc_ceil_div(job.nc, nr);
         /* Split M when it has enough micro-panels for every thread, else N. */
         job.split_m = m_panels >= 2 * (int64_t)nthreads || m_panels >= job.npanels;
         const int64_t units = job.split_m ? m_panels : job.npanels;
-        const double unit_flops = 2.0 * (double)k *
-            (job.split_m ? (double)kern->mr * (double)job.nc : (double)kern->nr * (double)m);
-        /* One piece per thread: finer pieces would each stream the whole packed B panel
-         * again (measured: x@W at 128x784x512 lost 15% with four pieces per thread). */
-        int64_t chunk = nthreads > 1 ? 1 + (int64_t)(TC_GEMM_MIN_CHUNK_FLOPS / unit_flops)
-                                     : units;
-        const int64_t share = units / nthreads;   /* floor: still nthreads pieces */
-        chunk = chunk > share ? chunk : share;
-        tc_parallel_for(units, chunk, tc_gemm_compute_range, &job);
-        if (atomic_load(&job.failed))
-            return TC_ERR_NOMEM;
+        for (job.kb0 = 0; job.kb0 < job.kblocks; job.kb0 = job.kb1) {
+            job.kb1 = tc_min64(job.kb0 + kgroup, job.kblocks);
+            const int64_t kspan = tc_min64(job.kb1 * job.kc_step, k) - job.kb0 * job.kc_step;
+            for (int64_t i = 0; i < (job.kb1 - job.kb0) * job.npanels; ++i)
+                atomic_init(&job.state[i], TC_PANEL_FREE);
+            const double unit_flops = 2.0 * (double)kspan *
+                (job.split_m ? (double)kern->mr * (double)job.nc : (double)nr * (double)m);
+            /* One piece per thread: finer pieces would each stream the whole packed B
+             * panel again (measured: x@W at 128x784x512 lost 15% with four pieces per
+             * thread). */
+            int64_t chunk = nthreads > 1 ? 1 + (int64_t)(TC_GEMM_MIN_CHUNK_FLOPS / unit_flops)
+                                         : units;
+            const int64_t share = units / nthreads;   /* floor: still nthreads pieces */
+            chunk = chunk > share ? chunk : share;
+            tc_parallel_for(units, chunk, tc_gemm_compute_range, &job);
+            if (atomic_load(&job.failed))
+                return TC_ERR_NOMEM;
+        }
     }
     return TC_OK;
+}
+
+int64_t tc_gemm_b_bound(const tc_gemm_kernel *kern)
+{
+    const int64_t blocks = (int64_t)kern->kc * kern->nc * kern->esize;
+    return blocks > TC_GEMM_B_BYTES ? blocks : TC_GEMM_B_BYTES;
 }

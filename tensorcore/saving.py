@@ -20,8 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from tensorcore.registry import register_serializable  # noqa: F401 (tc.saving.register_serializable)
+
 FORMAT_NAME = "tensorcore-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)  # v1: Sequential only ("layers" list); v2: any model
 HEADER_KEY = "__tensorcore__"
 _ALLOWED_DTYPES = {"float32", "float64", "int32", "int64"}
 
@@ -121,9 +124,9 @@ def _parse_header(raw: np.ndarray) -> dict[str, Any]:
         raise ValueError("its header is not valid JSON") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise ValueError("it is not a tensorcore model/weights file")
-    if header.get("version") != FORMAT_VERSION:
+    if header.get("version") not in _READABLE_VERSIONS:
         raise ValueError(f"it has format version {header.get('version')!r}; this tensorcore "
-                         f"reads version {FORMAT_VERSION}")
+                         f"reads versions {list(_READABLE_VERSIONS)}")
     if not isinstance(header.get("arrays"), dict):
         raise ValueError("its header lists no arrays")
     return header
@@ -137,15 +140,12 @@ def save_model(model, path: str | os.PathLike) -> None:
     if not model.built:
         raise ValueError(f"save: model '{model.name}' has no weights yet; build it (call it on "
                          "data or give the first layer input_shape=) before saving")
-    header: dict[str, Any] = {
-        "kind": "model",
-        "model": {
-            "name": model.name,
-            "layers": [layers.serialize(layer) for layer in model.layers],
-            "build_input_shape": list(model.build_input_shape[1:]),
-        },
-        "weight_names": model.weight_names,
-    }
+    spec = layers.serialize(model)
+    shape = model.build_input_shape
+    if isinstance(shape, tuple) and all(isinstance(d, int) for d in shape[1:]):
+        spec["build_input_shape"] = list(shape[1:])
+    header: dict[str, Any] = {"kind": "model", "model": spec,
+                              "weight_names": model.weight_names}
     arrays = {f"weight.{i}": w for i, w in enumerate(model.get_weights())}
     compile_config = model.compile_config()
     if compile_config is not None:
@@ -164,8 +164,13 @@ def load_model(path: str | os.PathLike):
     header, arrays = read_archive(path, kind="model", op="load_model")
     try:
         spec = header["model"]
-        model = Sequential([layers.deserialize(c) for c in spec["layers"]], name=spec["name"])
-        model.build((None,) + tuple(int(d) for d in spec["build_input_shape"]))
+        if header.get("version") == 1:  # v1 files: a Sequential's layer list
+            model = Sequential([layers.deserialize(c) for c in spec["layers"]],
+                               name=spec["name"])
+        else:
+            model = layers.deserialize(spec)
+        if not model.built and spec.get("build_input_shape") is not None:
+            model.build((None,) + tuple(int(d) for d in spec["build_input_shape"]))
         weights = [arrays[f"weight.{i}"] for i in range(len(header["weight_names"]))]
         model.set_weights(weights)
         compile_config = header.get("compile")
@@ -174,7 +179,7 @@ def load_model(path: str | os.PathLike):
             prefix = "optimizer."
             state = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
             model.optimizer.set_state(model.trainable_weights, state)
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, NotImplementedError) as error:
         raise ValueError(f"load_model: cannot rebuild the model stored in '{path}': "
                          f"{error}") from None
     return model

@@ -12,6 +12,9 @@ import pytest
 import tensorcore as tc
 from tensorcore import layers, models, saving
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 X = np.random.default_rng(0).standard_normal((40, 5)).astype(np.float32)
 Y = np.random.default_rng(1).integers(0, 3, 40)
 
@@ -60,7 +63,7 @@ def test_file_is_a_pickle_free_npz_with_json_header(saved):
     _, path = saved
     with np.load(path, allow_pickle=False) as archive:
         header = json.loads(archive[saving.HEADER_KEY].tobytes())
-        assert header["format"] == "tensorcore-model" and header["version"] == 1
+        assert header["format"] == "tensorcore-model" and header["version"] == saving.FORMAT_VERSION
         for name, meta in header["arrays"].items():
             assert saving.array_checksum(archive[name]) == meta["sha256"]
 
@@ -147,7 +150,7 @@ def test_header_cannot_name_code(tmp_path, saved):
     with np.load(path, allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}
     header = json.loads(arrays[saving.HEADER_KEY].tobytes())
-    header["model"]["layers"][0]["class_name"] = "os.system"
+    header["model"]["config"]["layers"][0]["class_name"] = "os.system"
     arrays[saving.HEADER_KEY] = np.frombuffer(json.dumps(header).encode(), np.uint8)
     evil = tmp_path / "evil.tcm"
     with open(evil, "wb") as stream:
@@ -183,3 +186,21 @@ def test_model_compiled_with_a_schedule_saves_loads_and_continues(tmp_path, name
     assert restored.optimizer.iterations == model.optimizer.iterations == 15
     for a, b in zip(model.get_weights(), restored.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_version_1_files_still_load(tmp_path, monkeypatch):
+    """Files of format v1 (a Sequential's layer list at the top of the header) load."""
+    tc.random.seed(3)
+    model = models.Sequential([layers.Dense(4, activation="relu", input_shape=(3,)),
+                               layers.Dense(2)], name="old")
+    header = {"kind": "model", "weight_names": model.weight_names,
+              "model": {"name": "old", "layers": [layers.serialize(x) for x in model.layers],
+                        "build_input_shape": [3]}}
+    monkeypatch.setattr(saving, "FORMAT_VERSION", 1)
+    path = tmp_path / "v1.tcm"
+    saving.write_archive(path, header, {f"weight.{i}": w
+                                        for i, w in enumerate(model.get_weights())})
+    monkeypatch.undo()
+    loaded = models.load_model(path)
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))

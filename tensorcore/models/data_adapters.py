@@ -1,4 +1,5 @@
-"""Data adapters: what fit / evaluate / predict accept, turned into batches ``(x, y, sample_weight)``.
+"""Data adapters: what fit / evaluate / predict accept, turned into batches
+``(x, y, sample_weight)``.
 
 ``make_adapter(...)`` picks the adapter for its input:
 
@@ -306,7 +307,7 @@ class ArrayDataAdapter(DataAdapter):
 
     strategy = None  # a tensorcore.distributed strategy slicing every global batch
 
-    def rows(self, start: int, stop: int) -> "ArrayDataAdapter":
+    def rows(self, start: int, stop: int) -> ArrayDataAdapter:
         """An unshuffled adapter over samples start:stop (possibly none)."""
         part = object.__new__(ArrayDataAdapter)
         DataAdapter.__init__(part)

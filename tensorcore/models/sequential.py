@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 import tensorcore as tc
-from tensorcore.layers.base import Layer, to_tensor, unique_name
-from tensorcore.models.summary import format_summary
-from tensorcore.models.training import Trainer
+from tensorcore.layers.base import Layer, is_symbolic, to_tensor, unique_name
+from tensorcore.models.model import Model
 
 
-class Sequential(Trainer):
+class Sequential(Model):
     """A model whose layers run one after another: ``Sequential([Dense(512), Dense(10)])``."""
 
     _checks_shapes = True  # fit/evaluate check x and y against the built shapes
 
-    def __init__(self, layers: list[Layer] | None = None, name: str | None = None):
-        super().__init__()
-        self.name = name if name is not None else unique_name("sequential")
+    def __init__(self, layers: list[Layer] | None = None, name: str | None = None,
+                 trainable: bool = True):
+        super().__init__(name=name if name is not None else unique_name("sequential"),
+                         trainable=trainable)
         self._layers: list[Layer] = []
         self.built = False
         self.build_input_shape: tuple | None = None
@@ -85,6 +83,9 @@ class Sequential(Trainer):
     # ------------------------------------------------------------------ calling
     def __call__(self, inputs, training: bool = False) -> tc.Tensor:
         """Run the layers on inputs; the result is differentiable w.r.t. the weights."""
+        if is_symbolic(inputs):
+            from tensorcore.models.functional import symbolic_call
+            return symbolic_call(self, inputs)
         inputs = to_tensor(inputs)
         if not self.built:
             self.build((None,) + tuple(inputs.shape[1:]))
@@ -128,12 +129,16 @@ class Sequential(Trainer):
 
     @property
     def trainable_weights(self) -> list[tc.Tensor]:
-        """Weights the optimizer updates, layer by layer."""
+        """Weights the optimizer updates, layer by layer (none when frozen)."""
+        if not self.trainable:
+            return []
         return [w for layer in self._layers for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self) -> list[tc.Tensor]:
-        """Weights the optimizer leaves alone."""
+        """Weights the optimizer leaves alone (all of them when frozen)."""
+        if not self.trainable:
+            return self.weights
         return [w for layer in self._layers for w in layer.non_trainable_weights]
 
     @property
@@ -162,41 +167,28 @@ class Sequential(Trainer):
         """Total number of scalars in all weights."""
         return sum(layer.count_params() for layer in self._layers)
 
-    # ------------------------------------------------------------------ reporting / files
-    def summary(self, print_fn=print) -> None:
-        """Print a table of layers, output shapes and parameter counts."""
-        print_fn(format_summary(self))
-
+    # ------------------------------------------------------------------ config
     def get_config(self) -> dict:
         """Architecture as a JSON-ready dict."""
         from tensorcore import layers
 
-        return {"name": self.name, "layers": [layers.serialize(layer) for layer in self._layers]}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "layers": [layers.serialize(layer) for layer in self._layers]}
+        if self.build_input_shape is not None:
+            config["build_input_shape"] = list(self.build_input_shape[1:])
+        return config
 
-    def save(self, filepath: str | os.PathLike) -> None:
-        """Save architecture, weights, compile settings and optimizer state (no pickle).
+    @classmethod
+    def from_config(cls, config: dict) -> Sequential:
+        """Rebuild from get_config()'s output (fresh weights)."""
+        from tensorcore import layers
 
-        In distributed training only rank 0 writes; the call does nothing on other ranks.
-        """
-        from tensorcore import saving
-
-        if not self._writes_files():
-            return
-        saving.save_model(self, filepath)
-
-    def save_weights(self, filepath: str | os.PathLike) -> None:
-        """Save only the weights (rank 0 only in distributed training)."""
-        from tensorcore import saving
-
-        if not self._writes_files():
-            return
-        saving.save_weights(self, filepath)
-
-    def load_weights(self, filepath: str | os.PathLike) -> None:
-        """Load weights saved by save_weights() or save()."""
-        from tensorcore import saving
-
-        saving.load_weights(self, filepath)
+        model = cls([layers.deserialize(c) for c in config["layers"]], name=config.get("name"),
+                    trainable=config.get("trainable", True))
+        shape = config.get("build_input_shape")
+        if shape is not None and not model.built:
+            model.build((None,) + tuple(int(d) for d in shape))
+        return model
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r} layers={len(self._layers)} built={self.built}>"
