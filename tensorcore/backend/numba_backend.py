@@ -12,12 +12,12 @@ from typing import Optional, Sequence, Tuple
 import numba
 import numpy as np
 
+from .. import _optable as optable
 from ..kernels import _jit
 from ..kernels import conv as _conv
 from ..kernels import elementwise as _ew
 from ..kernels import gemm as _gemm
 from ..kernels import reduce as _red
-from ..kernels import scalar as _sc
 from ..kernels import select as _sel
 from ..kernels import sort as _sort
 from ..kernels.layout import coalesce, flat_base, operand_table
@@ -25,7 +25,8 @@ from ..kernels.layout import coalesce, flat_base, operand_table
 __all__ = [
     "binary", "unary", "where", "clip", "copy", "reduce", "argreduce", "matmul", "softmax",
     "scatter_add", "sort", "cumsum", "nonzero", "searchsorted", "take_rows", "conv2d",
-    "conv2d_grad_input", "conv2d_grad_filter", "pool2d", "pool2d_grad", "set_num_threads", "get_num_threads", "info",
+    "conv2d_grad_input", "conv2d_grad_filter", "pool2d", "pool2d_grad", "set_num_threads",
+    "get_num_threads", "info",
 ]
 
 # Below these sizes a call runs serially: launching a parallel region on Numba's workqueue
@@ -36,26 +37,19 @@ __all__ = [
 PARALLEL_MIN_ELEMENTS = 1 << 21        # memory-bound elementwise ops, copies, reductions
 PARALLEL_MIN_MATH = 1 << 17            # transcendental ops (exp, log, tanh, ...)
 PARALLEL_MIN_FLOPS = 1 << 23           # matmul multiply-adds
-_MATH_OPS = {"exp", "log", "tanh", "sigmoid", "sqrt", "power", "logsumexp"}
+# ops of the table's MATH cost class, and the transcendental reduction
+_MATH_OPS = {op.name for op in optable.primitives() if op.cost == optable.MATH} | {"logsumexp"}
 
 
 def _min_elements(op: str) -> int:
     """Parallel threshold (elements) for an elementwise op or reduction named ``op``."""
     return PARALLEL_MIN_MATH if op in _MATH_OPS else PARALLEL_MIN_ELEMENTS
 
-_ARITH = {
-    "add": _sc.ADD, "subtract": _sc.SUBTRACT, "multiply": _sc.MULTIPLY, "divide": _sc.DIVIDE,
-    "maximum": _sc.MAXIMUM, "minimum": _sc.MINIMUM, "power": _sc.POWER,
-}
-_COMPARE = {
-    "equal": _sc.EQUAL, "not_equal": _sc.NOT_EQUAL, "less": _sc.LESS,
-    "less_equal": _sc.LESS_EQUAL, "greater": _sc.GREATER, "greater_equal": _sc.GREATER_EQUAL,
-}
-_UNARY = {
-    "negative": _sc.NEGATIVE, "abs": _sc.ABS, "square": _sc.SQUARE, "relu": _sc.RELU,
-    "sign": _sc.SIGN, "exp": _sc.EXP, "log": _sc.LOG, "sqrt": _sc.SQRT, "tanh": _sc.TANH,
-    "sigmoid": _sc.SIGMOID, "reciprocal": _sc.RECIPROCAL,
-}
+
+# op codes of the op table's rows (the same codes kernels/scalar.py branches on)
+_ARITH = {op.name: op.code for op in optable.family(optable.BINARY) if not op.bool_result}
+_COMPARE = {op.name: op.code for op in optable.family(optable.BINARY) if op.bool_result}
+_UNARY = {op.name: op.code for op in optable.family(optable.UNARY)}
 _REDUCE = {
     "sum": _red.SUM, "max": _red.MAX, "min": _red.MIN, "mean": _red.MEAN, "var": _red.VAR,
     "logsumexp": _red.LOGSUMEXP,
