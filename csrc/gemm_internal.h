@@ -48,8 +48,27 @@ extern const tc_gemm_kernel tc_gemm_kernel_avx512_f32;
 extern const tc_gemm_kernel tc_gemm_kernel_avx512_f64;
 #endif
 
-/* The kernel tc_gemm uses for dtype (TC_FLOAT32 / TC_FLOAT64) at the current level. */
+/* The kernel tc_gemm uses for dtype (TC_FLOAT32 / TC_FLOAT64): the family picked by the
+ * SIMD level and TENSORCORE_GEMM_ISA, with KC/MC/NC from the cache model
+ * (gemm_blocking.c). */
 const tc_gemm_kernel *tc_gemm_select_kernel(int dtype);
+
+/* Data caches of the CPU (L1d, L2, L3): bytes, associativity, line size; 0 bytes when
+ * unknown. */
+typedef struct tc_cache_level {
+    int64_t size;
+    int ways, line;
+} tc_cache_level;
+typedef struct tc_cache_info {
+    tc_cache_level level[3];
+} tc_cache_info;
+
+/* Detected caches (read once); *source (if not NULL) gets "cpuid", "sysfs" or "default". */
+const tc_cache_info *tc_cache_sizes_info(const char **source);
+
+/* Sets k->kc, mc, nc from the BLIS analytical model for `caches` (unchanged when L1 or
+ * L2 is unknown). */
+void tc_gemm_model_blocks(const tc_cache_info *caches, tc_gemm_kernel *k);
 
 /* Packs the rows x cols matrix src (element (r, q) at src[r * rs + q * cs], any
  * strides) into ceil(rows / w) micro-panels of w rows each: panel t, element (r, q)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import _optable as optable
 from . import ops_elementwise as ew
 from . import ops_index, ops_matrix, ops_reduce, ops_shape
 from .tensor import Tensor
@@ -115,11 +116,9 @@ def _install() -> None:
     # ---- indexing
     T.__getitem__ = ops_index.getitem
     # ---- elementwise methods
-    for name in ("add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
-                 "exp", "log", "sqrt", "abs", "square", "tanh", "sigmoid", "relu", "sign",
-                 "reciprocal", "clip"):
+    for name in optable.method_names():   # every op-table row marked as a method
         setattr(T, name, getattr(ew, name))
-    T.negative = ew.negative
+    T.clip = ew.clip
     # ---- reductions
     for name in ("sum", "mean", "max", "min", "var", "argmax", "argmin", "logsumexp"):
         setattr(T, name, getattr(ops_reduce, name))

@@ -28,6 +28,8 @@ from ._elementwise import (abs, add, ceil, clip, divide, equal, exp, floor, floo
                            minimum, multiply, negative, not_equal, positive, pow, remainder,
                            sign, sqrt, square, subtract, tanh, trunc)
 from ._linalg import matmul, tensordot, vecdot
+from ._sorting import (argsort, cumulative_sum, nonzero, repeat, searchsorted, sort, tile,
+                       unique_all, unique_counts, unique_inverse, unique_values)
 from ._manipulation import (broadcast_arrays, broadcast_to, concat, expand_dims, flip,
                             matrix_transpose, moveaxis, permute_dims, reshape, roll, squeeze,
                             stack, take, unstack)
@@ -51,8 +53,8 @@ class _Info:
     __module__ = "tensorcore.array_api"
 
     def capabilities(self) -> dict:
-        """Optional features: neither boolean indexing nor data-dependent shapes."""
-        return {"boolean indexing": False, "data-dependent shapes": False}
+        """Optional features: boolean indexing and data-dependent shapes (nonzero, unique_*)."""
+        return {"boolean indexing": True, "data-dependent shapes": True}
 
     def default_device(self) -> str:
         """The only device, 'cpu'."""
