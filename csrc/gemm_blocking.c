@@ -15,7 +15,7 @@
  * KC is a multiple of 8, MC of MR, NC of NR. Each kernel's table entry stays the fallback
  * when the model gives something unusable (a cache reported as 0 bytes).
  *
- * TENSORCORE_GEMM_ISA=generic|avx2|avx512 picks the C GEMM's kernel family (capped by
+ * TENSORCORE_GEMM_ISA=generic|avx2|avx512|neon picks the C GEMM's kernel family (capped by
  * what the CPU and build support, like TENSORCORE_SIMD, but for GEMM only). */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -121,6 +121,9 @@ static const tc_gemm_kernel *const tc_base_kernels[] = {
     &tc_gemm_kernel_avx2_f32, &tc_gemm_kernel_avx2_f64,
     &tc_gemm_kernel_avx512_f32, &tc_gemm_kernel_avx512_f64,
 #endif
+#ifdef TC_GEMM_HAVE_NEON_KERNELS
+    &tc_gemm_kernel_neon_f32, &tc_gemm_kernel_neon_f64,
+#endif
 };
 enum { TC_NKERNELS = sizeof tc_base_kernels / sizeof tc_base_kernels[0] };
 static tc_gemm_kernel tc_tuned[TC_NKERNELS];
@@ -178,7 +181,8 @@ static void tc_blocking_init(void)
     if (env != NULL && *env != '\0') {
         const int want = strcmp(env, "generic") == 0 ? TC_SIMD_GENERIC
                          : strcmp(env, "avx2") == 0  ? TC_SIMD_AVX2
-                         : strcmp(env, "avx512") == 0 ? TC_SIMD_AVX512 : isa;
+                         : strcmp(env, "avx512") == 0 ? TC_SIMD_AVX512
+                         : strcmp(env, "neon") == 0  ? TC_SIMD_NEON : isa;
         isa = want < isa ? want : isa;
     }
     tc_gemm_isa = isa;
@@ -205,6 +209,9 @@ const tc_gemm_kernel *tc_gemm_select_kernel(int dtype)
     int family = 0;
 #ifdef TC_GEMM_HAVE_X86_KERNELS
     family = tc_gemm_isa == TC_SIMD_AVX512 ? 2 : tc_gemm_isa == TC_SIMD_AVX2 ? 1 : 0;
+#endif
+#ifdef TC_GEMM_HAVE_NEON_KERNELS
+    family = tc_gemm_isa == TC_SIMD_NEON ? 1 : 0;
 #endif
     return &tc_tuned[2 * family + f64];
 }

@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum tc_simd_level_id { TC_SIMD_GENERIC = 0, TC_SIMD_AVX2 = 1, TC_SIMD_AVX512 = 2 };
+/* Ordered within an architecture: x86 generic < avx2 < avx512; aarch64 generic < neon. */
+enum tc_simd_level_id { TC_SIMD_GENERIC = 0, TC_SIMD_AVX2 = 1, TC_SIMD_AVX512 = 2, TC_SIMD_NEON = 3 };
 
 /* The level tc_simd_level() names (cpu.c): hardware support, capped by the build
  * (TC_NO_SIMD -> generic) and by env TENSORCORE_SIMD; read once and cached. */
@@ -46,6 +47,11 @@ extern const tc_gemm_kernel tc_gemm_kernel_avx2_f32;
 extern const tc_gemm_kernel tc_gemm_kernel_avx2_f64;
 extern const tc_gemm_kernel tc_gemm_kernel_avx512_f32;
 extern const tc_gemm_kernel tc_gemm_kernel_avx512_f64;
+#endif
+#if defined(__aarch64__) && defined(__GNUC__) && !defined(TC_NO_SIMD)
+#define TC_GEMM_HAVE_NEON_KERNELS 1
+extern const tc_gemm_kernel tc_gemm_kernel_neon_f32;
+extern const tc_gemm_kernel tc_gemm_kernel_neon_f64;
 #endif
 
 /* The kernel tc_gemm uses for dtype (TC_FLOAT32 / TC_FLOAT64): the family picked by the

@@ -79,7 +79,9 @@ int tc_cache_sizes(int64_t *sizes);
     X(SQRT, sqrt, MATH, FLOAT)                                                          \
     X(TANH, tanh, MATH, FLOAT)                                                          \
     X(SIGMOID, sigmoid, MATH, FLOAT)                                                    \
-    X(RECIPROCAL, reciprocal, MATH, FLOAT)
+    X(RECIPROCAL, reciprocal, MATH, FLOAT)                                              \
+    X(LOG1P, log1p, MATH, FLOAT)                                                        \
+    X(EXPM1, expm1, MATH, FLOAT)
 
 #define TC_BINARY_OPS(X)                                                                \
     X(ADD, add, CHEAP, ALL, SAME)                                                       \

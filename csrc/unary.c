@@ -95,6 +95,10 @@ TC_UNARY_LOOP(tcu_tanh_f64, double, tanh(x))
 TC_UNARY_LOOP(tcu_sigmoid_f64, double, tc_sigmoid_f64(x))
 TC_UNARY_LOOP(tcu_reciprocal_f32, float, 1.0f / x)
 TC_UNARY_LOOP(tcu_reciprocal_f64, double, 1.0 / x)
+TC_UNARY_LOOP(tcu_log1p_f32, float, log1pf(x))
+TC_UNARY_LOOP(tcu_log1p_f64, double, log1p(x))
+TC_UNARY_LOOP(tcu_expm1_f32, float, expm1f(x))
+TC_UNARY_LOOP(tcu_expm1_f64, double, expm1(x))
 
 /* Dispatch, chunk sizes and names, all from the one list TC_UNARY_OPS. Indexed
  * [op][dtype]; NULL marks an unsupported pair (there are no bool unary ops). */

@@ -5,6 +5,8 @@ from __future__ import annotations
 from . import _optable as optable
 from . import ops_elementwise as ew
 from . import ops_index, ops_matrix, ops_reduce, ops_shape
+from . import autograd
+from ._tape import is_grad_enabled, no_grad
 from .tensor import Tensor
 
 
@@ -42,7 +44,6 @@ def floor_divide(a, b) -> Tensor:
 def _floor_divide_checked(a, b) -> Tensor:
     """floor_divide on operands already checked by _division_operands."""
     from .array_api._elementwise import floor_divide as _floor_divide
-    from .autograd import no_grad
 
     with no_grad():
         return _floor_divide(a, b)
@@ -56,6 +57,12 @@ def remainder(a, b) -> Tensor:
     r = ew.subtract(a, ew.multiply(b, q))
     if r.dtype.kind == "f":  # q == 0: a itself (exact, and 3 % inf stays 3 as in NumPy)
         r = ew.where(ew.equal(q, 0), a, r)
+        # a finite nonzero a and an infinite b of the other sign: b itself, as NumPy
+        # (-3 % inf is inf, 3 % -inf is -inf), since floor(a / b) is -1 there, not -0.
+        b_inf = ew.equal(ew.abs(b), float("inf"))
+        a_finite = ew.less(ew.abs(a), float("inf"))
+        opposite = ew.less(ew.multiply(ew.sign(a), ew.sign(b)), 0)
+        r = ew.where(ew.multiply(ew.multiply(b_inf, a_finite), opposite), b, r)
     else:
         r = ew.where(ew.equal(b, 0), 0, r)
     return r
@@ -89,8 +96,47 @@ def _invert(self) -> Tensor:
     return ew.equal(self, False)
 
 
+def _array_namespace(self, *, api_version: str | None = None):
+    """The array API standard namespace, tensorcore.array_api (2023.12)."""
+    if api_version not in (None, "2021.12", "2022.12", "2023.12"):
+        raise ValueError(f"__array_namespace__: unsupported api_version {api_version!r}; "
+                         "expected None or '2023.12'")
+    from . import array_api  # the namespace sits above the core and imports it
+
+    return array_api
+
+
+def _mT(self) -> Tensor:
+    """The last two axes swapped (a view)."""
+    if self.ndim < 2:
+        raise ValueError(f"mT: expected at least 2 dims, received shape {self.shape}")
+    return ops_shape.swapaxes(self, -1, -2)
+
+
+def _setitem(self, key, value) -> None:
+    """self[key] = value, in place (not recorded by autodiff)."""
+    if self.requires_grad and is_grad_enabled():
+        raise RuntimeError("__setitem__: in-place assignment into a tensor that requires "
+                           "grad is not recorded; do it under tc.no_grad()")
+    view = ops_index.index_view(self, key, "__setitem__")
+    if view is not None:
+        Tensor._wrap(view)._assign(None, value)
+    else:
+        ops_index.setitem_advanced(self, key, value)
+
+
+def _backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    """Backpropagate from this tensor into `.grad` of the leaves (grad= if not scalar)."""
+    autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+
 def _install() -> None:
     T = Tensor
+    T.backward = _backward
+    T.__array_namespace__ = _array_namespace
+    T.mT = property(_mT)
+    T.astype = ew.astype
+    T.__setitem__ = _setitem
     # ---- arithmetic operators (reflected forms take Python scalars and ndarrays)
     T.__add__, T.__radd__ = ew.add, _swap(ew.add)
     T.__sub__, T.__rsub__ = ew.subtract, _swap(ew.subtract)

@@ -156,6 +156,12 @@ OPS: tuple[OpDef, ...] = (
           grad=lambda t, g, out, x: t.multiply(g, t.multiply(out, t.subtract(1, out)))),
     OpDef("reciprocal", UNARY, FLOAT, MATH, np.reciprocal, "1 / x elementwise.",
           grad=lambda t, g, out, x: t.negative(t.multiply(g, t.square(out)))),
+    # log1p / expm1: primitives for accuracy near 0, where log(1 + x) and exp(x) - 1 lose
+    # every digit of a tiny x (float32 log(1 + 1e-8) is 0; log1p gives 1e-8).
+    OpDef("log1p", UNARY, FLOAT, MATH, np.log1p, "log(1 + x), accurate for tiny x.",
+          grad=lambda t, g, out, x: t.divide(g, t.add(x, 1))),
+    OpDef("expm1", UNARY, FLOAT, MATH, np.expm1, "exp(x) - 1, accurate for tiny x.",
+          grad=lambda t, g, out, x: t.multiply(g, t.add(out, 1))),
 
     # ---- binary primitives (C: TC_BINARY_OPS, csrc/elementwise.c; Numba: scalar.arith/compare)
     OpDef("add", BINARY, ALL, CHEAP, _np_bool_or_int(np.add, np.logical_or),
@@ -187,6 +193,14 @@ OPS: tuple[OpDef, ...] = (
           bool_result=True),
     OpDef("greater_equal", BINARY, ALL, CHEAP, np.greater_equal,
           "a >= b elementwise, as a bool tensor.", bool_result=True),
+
+    # ---- composed ops: written with the ops above; autodiff differentiates them
+    OpDef("sinh", COMPOSED, FLOAT, MATH, np.sinh,
+          "Hyperbolic sine: (expm1(x) - expm1(-x)) / 2 (accurate near 0).",
+          impl=lambda t, x: t.multiply(t.subtract(t.expm1(x), t.expm1(t.negative(x))), 0.5)),
+    OpDef("cosh", COMPOSED, FLOAT, MATH, np.cosh,
+          "Hyperbolic cosine: (exp(x) + exp(-x)) / 2.",
+          impl=lambda t, x: t.multiply(t.add(t.exp(x), t.exp(t.negative(x))), 0.5)),
 )
 
 _BY_NAME = {op.name: op for op in OPS}

@@ -17,7 +17,7 @@ from . import _optable as optable
 from . import dtypes
 from ._dispatch import (broadcast_shapes, cast, check_dtype, expand, is_scalar,
                         scalar_array)
-from .autograd import attach, is_grad_enabled, needs_grad
+from ._tape import attach, is_grad_enabled, needs_grad
 from .backend import current as backend
 from .tensor import Tensor, as_tensor
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ._dispatch import contiguous
-from .autograd import attach, needs_grad
+from ._tape import attach, needs_grad
 from .backend import current as backend
 from .tensor import Tensor
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import dtypes
 from ._dispatch import cast, contiguous, expand, normalize_axis, normalize_shape
-from .autograd import attach, needs_grad
+from ._tape import attach, needs_grad
 from .backend import current as backend
 from .tensor import Tensor, as_tensor
 

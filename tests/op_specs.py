@@ -57,6 +57,11 @@ SPECS: dict[str, OpSpec] = {
     "tanh": OpSpec(dtypes=NUMERIC, rtol32=4e-6),
     "sigmoid": OpSpec(domain=((-8.0, 8.0),), dtypes=NUMERIC, rtol32=4e-6),
     "reciprocal": OpSpec(domain=((0.2, 3.0),), rtol32=4e-6),
+    "log1p": OpSpec(domain=((-0.9, 5.0),), dtypes=NUMERIC[:2] + (np.int64,), rtol32=4e-6),
+    "expm1": OpSpec(domain=((-3.0, 3.0),), dtypes=NUMERIC, rtol32=4e-6),
+    # composed
+    "sinh": OpSpec(domain=((-4.0, 4.0),), dtypes=NUMERIC, rtol32=1e-5),
+    "cosh": OpSpec(domain=((-4.0, 4.0),), dtypes=NUMERIC, rtol32=1e-5),
     # ---- binary
     "add": OpSpec(domain=_TWO, dtypes=ALL),
     "subtract": OpSpec(domain=_TWO, dtypes=NUMERIC),

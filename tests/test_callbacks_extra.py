@@ -15,6 +15,9 @@ import pytest
 import tensorcore as tc
 from tensorcore import callbacks, layers, models
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

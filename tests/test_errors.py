@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tensorcore as tc
+from tensorcore import _optable as optable
 
 x23 = lambda: tc.ones((2, 3))  # noqa: E731
 i2 = lambda: tc.tensor([1, 2])  # noqa: E731
@@ -168,6 +169,13 @@ CATALOGUE = {
     "random.uniform": [(lambda: tc.random.uniform((2,), low=2, high=1), ValueError, "low")],
     "random.seed": [(lambda: tc.random.seed(-5), ValueError, "seed")],
 }
+
+# Every op-table row without a hand-written case gets the generic one: a non-tensor operand
+# raises TypeError naming the op (so a new op is covered without editing this file).
+for _op in optable.OPS:
+    CATALOGUE.setdefault(_op.name, [(
+        lambda name=_op.name, arity=_op.arity: getattr(tc, name)(*[object()] * arity),
+        TypeError, _op.name)])
 
 CASES = [(name, i, *case) for name, cases in CATALOGUE.items() for i, case in enumerate(cases)]
 

@@ -74,22 +74,24 @@ def _use(module: ModuleType, name: str) -> None:
 
 
 @contextlib.contextmanager
-def using(backend: "str | ModuleType") -> Iterator[ModuleType]:
+def using(backend: "str | ModuleType | object") -> Iterator[ModuleType]:
     """Select a backend for the block, restoring the previous selection on exit.
 
         with tc.backend.using("numba"):
             y = model(x)
 
-    ``backend`` is "c", "numba", or a module implementing docs/backend-interface.md (such
-    as ``tensorcore.testing.reference_backend``). The selection is process-wide, like
-    set_backend: do not switch backends from several threads at once.
+    ``backend`` is "c", "numba", or a module (or object) implementing
+    docs/backend-interface.md, such as ``tensorcore.testing.reference_backend``. The
+    selection is process-wide, like set_backend: do not switch backends from several
+    threads at once.
     """
     global _current, _current_name
     previous = _current, _current_name
-    if isinstance(backend, ModuleType):
-        _use(backend, backend.__name__.rsplit(".", 1)[-1].replace("_backend", ""))
-    else:
+    if isinstance(backend, str):
         set_backend(backend)
+    else:  # a module (or object) implementing the interface
+        name = backend.__name__ if isinstance(backend, ModuleType) else type(backend).__name__
+        _use(backend, name.rsplit(".", 1)[-1].replace("_backend", ""))
     try:
         yield _current  # type: ignore[misc]
     finally:

@@ -9,9 +9,11 @@ everything, so a nonzero status here is an internal error and raises RuntimeErro
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-from tensorcore import _optable as optable
+import tensorcore._optable as optable
 from tensorcore._C import ffi, lib
 
 _DTYPE_CODES = {
@@ -349,12 +351,10 @@ def _caches() -> str:
 
 def info() -> dict:
     """Describe the compiled core: module path, SIMD level, GEMM kernels, threads, version."""
-    from tensorcore import _C
-
     return {
         "backend": "c",
         "compiled": True,
-        "compiled_module": _C.__file__,
+        "compiled_module": sys.modules["tensorcore._C"].__file__,
         "simd": _string(lib.tc_simd_level()),
         "gemm_kernel_f32": _string(lib.tc_gemm_kernel_name(lib.TC_FLOAT32)),
         "gemm_kernel_f64": _string(lib.tc_gemm_kernel_name(lib.TC_FLOAT64)),

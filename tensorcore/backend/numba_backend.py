@@ -25,7 +25,8 @@ from ..kernels.layout import coalesce, flat_base, operand_table
 __all__ = [
     "binary", "unary", "where", "clip", "copy", "reduce", "argreduce", "matmul", "softmax",
     "scatter_add", "sort", "cumsum", "nonzero", "searchsorted", "take_rows", "conv2d",
-    "conv2d_grad_input", "conv2d_grad_filter", "pool2d", "pool2d_grad", "set_num_threads", "get_num_threads", "info",
+    "conv2d_grad_input", "conv2d_grad_filter", "pool2d", "pool2d_grad", "set_num_threads",
+    "get_num_threads", "info",
 ]
 
 # Below these sizes a call runs serially: launching a parallel region on Numba's workqueue

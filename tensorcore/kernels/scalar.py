@@ -30,7 +30,7 @@ GREATER, GREATER_EQUAL = _c["greater"], _c["greater_equal"]
 # unary
 NEGATIVE, ABS, SQUARE, RELU, SIGN = _c["negative"], _c["abs"], _c["square"], _c["relu"], _c["sign"]
 EXP, LOG, SQRT, TANH, SIGMOID = _c["exp"], _c["log"], _c["sqrt"], _c["tanh"], _c["sigmoid"]
-RECIPROCAL = _c["reciprocal"]
+RECIPROCAL, LOG1P, EXPM1 = _c["reciprocal"], _c["log1p"], _c["expm1"]
 del _c
 
 
@@ -204,6 +204,10 @@ def _unary_overload(code, x):
             return cast(e / (one + e))
         if code == RECIPROCAL:
             return cast(one / x)
+        if code == LOG1P:
+            return cast(math.log1p(x))
+        if code == EXPM1:
+            return cast(math.expm1(x))
         raise ValueError("tensorcore numba kernel: unknown float unary op code")
 
     return float_impl
