@@ -96,6 +96,40 @@ def _invert(self) -> Tensor:
     return ew.equal(self, False)
 
 
+def _inplace(symbol: str, fn):
+    """`x symbol= y`: computes fn(x, y) and writes it into x's own buffer (the standard's
+    in-place semantics: views of x see the change). Refused with a clear error when x is
+    part of a recorded graph (it requires grad or was produced by a recorded op, with grad
+    mode on), when the result's dtype or shape differs from x's, or x is read-only."""
+    from .autograd import is_grad_enabled, no_grad
+    from .backend import current as backend
+
+    def operator(self, other):
+        if (self.requires_grad or self._node is not None) and is_grad_enabled():
+            raise RuntimeError(f"{symbol}: in-place update of a tensor that is part of a "
+                               "recorded graph (it requires grad or was produced by a "
+                               "recorded op); use the out-of-place operator or tc.no_grad()")
+        if not self.data.flags.writeable:
+            raise ValueError(f"{symbol}: the tensor is read-only (a broadcast view)")
+        with no_grad():
+            result = fn(self, other)
+        if result.dtype != self.dtype:
+            raise TypeError(f"{symbol}: the result has dtype {result.dtype} but the array "
+                            f"has dtype {self.dtype}; an in-place operator cannot change "
+                            "the dtype")
+        if result.shape != self.shape:
+            raise ValueError(f"{symbol}: the result has shape {result.shape} but the array "
+                             f"has shape {self.shape}; an in-place operator cannot change "
+                             "the shape")
+        if self.size:
+            backend().copy(result.data, self.data)
+        self._version += 1
+        return self
+
+    operator.__name__ = f"__i{fn.__name__}__"
+    return operator
+
+
 def _array_namespace(self, *, api_version: str | None = None):
     """The array API standard namespace, tensorcore.array_api (2023.12)."""
     if api_version not in (None, "2021.12", "2022.12", "2023.12"):
@@ -151,7 +185,12 @@ def _install() -> None:
         setattr(T, f"__{dunder}__", forward)
         setattr(T, f"__r{dunder}__", forward)  # and/or/xor commute
     T.__invert__ = _invert
+    for symbol, dunder in (("+=", "add"), ("-=", "sub"), ("*=", "mul"), ("/=", "truediv"),
+                           ("//=", "floordiv"), ("%=", "mod"), ("**=", "pow"),
+                           ("&=", "and"), ("|=", "or"), ("^=", "xor")):
+        setattr(T, f"__i{dunder}__", _inplace(symbol, getattr(T, f"__{dunder}__")))
     T.__matmul__, T.__rmatmul__ = ops_matrix.matmul, _swap(ops_matrix.matmul)
+    T.__imatmul__ = _inplace("@=", ops_matrix.matmul)
     T.__neg__ = ew.negative
     T.__pos__ = lambda self: self
     T.__abs__ = ew.abs

@@ -55,7 +55,10 @@ class Tensor:
     """An n-dimensional array with a dtype, a shape and optional gradient tracking."""
 
     # _node is None for leaves, else (backward rule, op name); _parents are the op's inputs.
-    __slots__ = ("data", "requires_grad", "grad", "_node", "_parents", "__weakref__")
+    # _version counts in-place writes (in-place operators, ...), shared with the autograd
+    # checks that refuse to backpropagate through values changed since an op used them.
+    __slots__ = ("data", "requires_grad", "grad", "_node", "_parents", "_version",
+                 "__weakref__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected ops
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
@@ -63,6 +66,7 @@ class Tensor:
         self.grad = None
         self._node = None
         self._parents = ()
+        self._version = 0
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -76,6 +80,7 @@ class Tensor:
         t.grad = None
         t._node = None
         t._parents = ()
+        t._version = 0
         return t
 
     # ------------------------------------------------------------------ properties
