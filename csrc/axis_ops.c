@@ -235,7 +235,6 @@ int tc_argreduce(int op, int dtype, int ndim, const int64_t *shape, int axis,
 
 /* ---- softmax --------------------------------------------------------------------- */
 
-#define TC_FMAX(x, y) ((((x) > (y)) | ((x) != (x))) ? (x) : (y))
 
 /* Sum of n floats in double with 8 independent lanes (vectorizable, accurate). */
 static double tc_sum_f32(const float *x, int64_t n)

@@ -82,10 +82,13 @@ static int tc_simd_level_supported(void)
     if (f & TC_F_AVX2_FMA)
         return TC_SIMD_AVX2;
 #endif
+#if defined(__aarch64__) && !defined(TC_NO_SIMD)
+    return TC_SIMD_NEON;                /* ASIMD is mandatory on AArch64 */
+#endif
     return TC_SIMD_GENERIC;
 }
 
-/* TENSORCORE_SIMD=generic|avx2|avx512 caps the level (it can only lower it). */
+/* TENSORCORE_SIMD=generic|avx2|avx512|neon caps the level (it can only lower it). */
 static int tc_simd_level_compute(void)
 {
     int level = tc_simd_level_supported();
@@ -98,6 +101,8 @@ static int tc_simd_level_compute(void)
             cap = TC_SIMD_AVX2;
         else if (strcmp(env, "avx512") == 0)
             cap = TC_SIMD_AVX512;
+        else if (strcmp(env, "neon") == 0)
+            cap = TC_SIMD_NEON;
         if (cap < level)
             level = cap;
     }
@@ -120,6 +125,7 @@ const char *tc_simd_level(void)
     switch (tc_simd_level_id()) {
     case TC_SIMD_AVX512: return "avx512";
     case TC_SIMD_AVX2: return "avx2";
+    case TC_SIMD_NEON: return "neon";
     default: return "generic";
     }
 }

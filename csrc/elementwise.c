@@ -8,12 +8,6 @@
 
 #include "tc_internal.h"
 
-/* NaN-propagating max/min as np.maximum / np.minimum. */
-#define TC_FMAX(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y))
-#define TC_FMIN(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
-#define TC_IMAX(x, y) ((x) > (y) ? (x) : (y))
-#define TC_IMIN(x, y) ((x) < (y) ? (x) : (y))
-
 static inline int32_t tc_ipow32(int32_t base, int32_t exponent)
 {
     uint32_t result = 1, b = (uint32_t)base;     /* unsigned: wraps on overflow */
@@ -74,57 +68,74 @@ static inline int64_t tc_ipow64(int64_t base, int64_t exponent)
         }                                                                               \
     }
 
-/* The comparisons, shared by every dtype (bool out). */
+/* The loops: tcb_<fn>_<dtype> for every dtype of the op's rule in TC_BINARY_OPS.
+ * The comparisons, shared by every dtype (bool out): */
 #define TC_COMPARE_LOOPS(SUF, T)                                                        \
-    TC_BINARY_LOOP(tc_eq_##SUF, T, uint8_t, x == y)                                     \
-    TC_BINARY_LOOP(tc_ne_##SUF, T, uint8_t, x != y)                                     \
-    TC_BINARY_LOOP(tc_lt_##SUF, T, uint8_t, x < y)                                      \
-    TC_BINARY_LOOP(tc_le_##SUF, T, uint8_t, x <= y)                                     \
-    TC_BINARY_LOOP(tc_gt_##SUF, T, uint8_t, x > y)                                      \
-    TC_BINARY_LOOP(tc_ge_##SUF, T, uint8_t, x >= y)
+    TC_BINARY_LOOP(tcb_equal_##SUF, T, uint8_t, x == y)                                 \
+    TC_BINARY_LOOP(tcb_not_equal_##SUF, T, uint8_t, x != y)                             \
+    TC_BINARY_LOOP(tcb_less_##SUF, T, uint8_t, x < y)                                   \
+    TC_BINARY_LOOP(tcb_less_equal_##SUF, T, uint8_t, x <= y)                            \
+    TC_BINARY_LOOP(tcb_greater_##SUF, T, uint8_t, x > y)                                \
+    TC_BINARY_LOOP(tcb_greater_equal_##SUF, T, uint8_t, x >= y)
 
 #define TC_FLOAT_LOOPS(SUF, T, POW)                                                     \
-    TC_BINARY_LOOP(tc_add_##SUF, T, T, x + y)                                           \
-    TC_BINARY_LOOP(tc_sub_##SUF, T, T, x - y)                                           \
-    TC_BINARY_LOOP(tc_mul_##SUF, T, T, x * y)                                           \
-    TC_BINARY_LOOP(tc_div_##SUF, T, T, x / y)                                           \
-    TC_BINARY_LOOP(tc_pow_##SUF, T, T, POW(x, y))                                       \
-    TC_BINARY_LOOP(tc_max_##SUF, T, T, TC_FMAX(x, y))                                   \
-    TC_BINARY_LOOP(tc_min_##SUF, T, T, TC_FMIN(x, y))                                   \
+    TC_BINARY_LOOP(tcb_add_##SUF, T, T, x + y)                                          \
+    TC_BINARY_LOOP(tcb_subtract_##SUF, T, T, x - y)                                     \
+    TC_BINARY_LOOP(tcb_multiply_##SUF, T, T, x * y)                                     \
+    TC_BINARY_LOOP(tcb_divide_##SUF, T, T, x / y)                                       \
+    TC_BINARY_LOOP(tcb_power_##SUF, T, T, POW(x, y))                                    \
+    TC_BINARY_LOOP(tcb_maximum_##SUF, T, T, TC_FMAX(x, y))                              \
+    TC_BINARY_LOOP(tcb_minimum_##SUF, T, T, TC_FMIN(x, y))                              \
     TC_COMPARE_LOOPS(SUF, T)
 
 /* Integer arithmetic wraps (the library is compiled with -fwrapv). */
 #define TC_INT_LOOPS(SUF, T, IPOW)                                                      \
-    TC_BINARY_LOOP(tc_add_##SUF, T, T, x + y)                                           \
-    TC_BINARY_LOOP(tc_sub_##SUF, T, T, x - y)                                           \
-    TC_BINARY_LOOP(tc_mul_##SUF, T, T, x * y)                                           \
-    TC_BINARY_LOOP(tc_pow_##SUF, T, T, IPOW(x, y))                                      \
-    TC_BINARY_LOOP(tc_max_##SUF, T, T, TC_IMAX(x, y))                                   \
-    TC_BINARY_LOOP(tc_min_##SUF, T, T, TC_IMIN(x, y))                                   \
+    TC_BINARY_LOOP(tcb_add_##SUF, T, T, x + y)                                          \
+    TC_BINARY_LOOP(tcb_subtract_##SUF, T, T, x - y)                                     \
+    TC_BINARY_LOOP(tcb_multiply_##SUF, T, T, x * y)                                     \
+    TC_BINARY_LOOP(tcb_power_##SUF, T, T, IPOW(x, y))                                   \
+    TC_BINARY_LOOP(tcb_maximum_##SUF, T, T, TC_IMAX(x, y))                              \
+    TC_BINARY_LOOP(tcb_minimum_##SUF, T, T, TC_IMIN(x, y))                              \
     TC_COMPARE_LOOPS(SUF, T)
 
 TC_FLOAT_LOOPS(f32, float, powf)
 TC_FLOAT_LOOPS(f64, double, pow)
 TC_INT_LOOPS(i32, int32_t, tc_ipow32)
 TC_INT_LOOPS(i64, int64_t, tc_ipow64)
-/* bool values are 0/1 bytes: add = or, multiply = and = minimum, maximum = or. */
-TC_BINARY_LOOP(tc_add_b, uint8_t, uint8_t, x | y)
-TC_BINARY_LOOP(tc_mul_b, uint8_t, uint8_t, x & y)
+/* bool values are 0/1 bytes: add = maximum = or, multiply = minimum = and. */
+TC_BINARY_LOOP(tcb_add_b, uint8_t, uint8_t, x | y)
+TC_BINARY_LOOP(tcb_multiply_b, uint8_t, uint8_t, x & y)
+#define tcb_maximum_b tcb_add_b
+#define tcb_minimum_b tcb_multiply_b
 TC_COMPARE_LOOPS(b, uint8_t)
 
-#define TC_NUM_BINARY_OPS 13
-#define TC_ROW(SUF, DIV, SUBT, POWF, MAXF, MINF)                                        \
-    {tc_add_##SUF, SUBT, tc_mul_##SUF, DIV, POWF, MAXF, MINF, tc_eq_##SUF, tc_ne_##SUF,  \
-     tc_lt_##SUF, tc_le_##SUF, tc_gt_##SUF, tc_ge_##SUF}
-
-/* Indexed [dtype][op]; NULL marks an unsupported pair. */
-static const tc_inner_fn tc_binary_table[5][TC_NUM_BINARY_OPS] = {
-    TC_ROW(f32, tc_div_f32, tc_sub_f32, tc_pow_f32, tc_max_f32, tc_min_f32),
-    TC_ROW(f64, tc_div_f64, tc_sub_f64, tc_pow_f64, tc_max_f64, tc_min_f64),
-    TC_ROW(i32, NULL, tc_sub_i32, tc_pow_i32, tc_max_i32, tc_min_i32),
-    TC_ROW(i64, NULL, tc_sub_i64, tc_pow_i64, tc_max_i64, tc_min_i64),
-    TC_ROW(b, NULL, NULL, NULL, tc_add_b, tc_mul_b),
+/* Dispatch, chunk sizes, result dtypes and names, all from the one list TC_BINARY_OPS.
+ * Indexed [op][dtype]; NULL marks an unsupported pair. */
+#define TC_OUT_SAME 0
+#define TC_OUT_BOOL 1
+#define TC_BINARY_ROW(NAME, fn, COST, DT, OUT) [TC_##NAME] = TC_DT_##DT(tcb_##fn),
+#define TC_BINARY_CHUNK(NAME, fn, COST, DT, OUT) [TC_##NAME] = TC_CHUNK_##COST,
+#define TC_BINARY_OUT(NAME, fn, COST, DT, OUT) [TC_##NAME] = TC_OUT_##OUT,
+#define TC_BINARY_NAME(NAME, fn, COST, DT, OUT) [TC_##NAME] = #fn,
+static const tc_inner_fn tc_binary_table[TC_NUM_BINARY_OPS][TC_NUM_DTYPES] = {
+    TC_BINARY_OPS(TC_BINARY_ROW)
 };
+static const int64_t tc_binary_chunk[TC_NUM_BINARY_OPS] = {TC_BINARY_OPS(TC_BINARY_CHUNK)};
+static const int tc_binary_out[TC_NUM_BINARY_OPS] = {TC_BINARY_OPS(TC_BINARY_OUT)};
+static const char *const tc_binary_names[TC_NUM_BINARY_OPS] = {TC_BINARY_OPS(TC_BINARY_NAME)};
+
+const char *tc_binary_op_name(int op)
+{
+    return (op >= 0 && op < TC_NUM_BINARY_OPS) ? tc_binary_names[op] : NULL;
+}
+
+int tc_binary_result_dtype(int op, int dtype)
+{
+    if (op < 0 || op >= TC_NUM_BINARY_OPS) {
+        return tc_set_error("tc_binary: unknown op code %d", op);
+    }
+    return tc_binary_out[op] == TC_OUT_BOOL ? TC_BOOL : dtype;
+}
 
 int tc_binary(int op, int dtype, int ndim, const int64_t *shape,
               void *out, const int64_t *out_strides,
@@ -139,7 +150,7 @@ int tc_binary(int op, int dtype, int ndim, const int64_t *shape,
     if (rc != TC_OK) {
         return rc;
     }
-    if (op < 0 || op >= TC_NUM_BINARY_OPS || tc_binary_table[dtype][op] == NULL) {
+    if (op < 0 || op >= TC_NUM_BINARY_OPS || tc_binary_table[op][dtype] == NULL) {
         tc_set_error("tc_binary: op %d is not supported for dtype %d", op, dtype);
         return TC_ERR_UNSUPPORTED;
     }
@@ -154,13 +165,12 @@ int tc_binary(int op, int dtype, int ndim, const int64_t *shape,
         return tc_set_error("tc_binary: NULL data pointer");
     }
     int64_t isz = tc_dtype_size(dtype);
-    int64_t osz = op >= TC_EQUAL ? 1 : isz;
+    int64_t osz = tc_binary_out[op] == TC_OUT_BOOL ? 1 : isz;
     const int64_t *strides[3] = {out_strides, a_strides, b_strides};
     const int64_t itemsize[3] = {osz, isz, isz};
     tc_layout layout;
     tc_layout_init(&layout, 3, ndim, shape, strides, itemsize);
     char *base[3] = {(char *)out, (char *)a, (char *)b};
-    int64_t chunk = (op == TC_POWER && dtype <= TC_FLOAT64) ? TC_CHUNK_MATH : TC_CHUNK_CHEAP;
-    tc_layout_run(&layout, base, tc_binary_table[dtype][op], NULL, chunk);
+    tc_layout_run(&layout, base, tc_binary_table[op][dtype], NULL, tc_binary_chunk[op]);
     return TC_OK;
 }

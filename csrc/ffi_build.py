@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import shutil
+import subprocess
 import sys
+import sysconfig
 
 import cffi
 
@@ -21,209 +24,26 @@ CSRC_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(CSRC_DIR)
 HEADER = os.path.join(CSRC_DIR, "tensorcore.h")
 
-# Python-facing shims: same as the public functions but take NumPy BYTE strides (so the
-# wrapper passes ``a.strides`` tuples unchanged) and a flat fast path for C-contiguous
-# same-shape operands. Declared in SHIM_CDEF below.
-SHIM_SOURCE = r"""
-#include "tensorcore.h"
-
-#define TC_PY_MAX_DIMS 32
-
-/* Converts ndim byte strides to element strides; returns 0 if ndim is out of range or
- * a stride is not a multiple of the item size. */
-static int tc_py_elems(int ndim, const int64_t *bytes, int64_t itemsize, int64_t *elems)
-{
-    if (ndim < 0 || ndim > TC_PY_MAX_DIMS || (ndim > 0 && bytes == NULL)) {
-        return 0;
-    }
-    for (int d = 0; d < ndim; d++) {
-        if (bytes[d] % itemsize != 0) {
-            return 0;
-        }
-        elems[d] = bytes[d] / itemsize;
-    }
-    return 1;
-}
-
-static int64_t tc_py_itemsize(int dtype)
-{
-    return dtype == TC_BOOL ? 1 : ((dtype == TC_FLOAT64 || dtype == TC_INT64) ? 8 : 4);
-}
-
-#define TC_PY_STRIDES(NAME, BYTES, DTYPE)                                         \
-    int64_t NAME[TC_PY_MAX_DIMS];                                                 \
-    if (!tc_py_elems(ndim, BYTES, tc_py_itemsize(DTYPE), NAME)) {                 \
-        return TC_ERR_INVALID;                                                    \
-    }
-
-static int tc_py_binary(int op, int dtype, int ndim, const int64_t *shape,
-                        void *out, const int64_t *ob, const void *a, const int64_t *ab,
-                        const void *b, const int64_t *bb)
-{
-    int odt = op >= TC_EQUAL ? TC_BOOL : dtype;
-    TC_PY_STRIDES(os, ob, odt)
-    TC_PY_STRIDES(as, ab, dtype)
-    TC_PY_STRIDES(bs, bb, dtype)
-    return tc_binary(op, dtype, ndim, shape, out, os, a, as, b, bs);
-}
-
-static int tc_py_binary_flat(int op, int dtype, int64_t n, void *out, const void *a,
-                             const void *b)
-{
-    static const int64_t unit[1] = {1};
-    return tc_binary(op, dtype, 1, &n, out, unit, a, unit, b, unit);
-}
-
-static int tc_py_unary(int op, int dtype, int ndim, const int64_t *shape,
-                       void *out, const int64_t *ob, const void *a, const int64_t *ab)
-{
-    TC_PY_STRIDES(os, ob, dtype)
-    TC_PY_STRIDES(as, ab, dtype)
-    return tc_unary(op, dtype, ndim, shape, out, os, a, as);
-}
-
-static int tc_py_unary_flat(int op, int dtype, int64_t n, void *out, const void *a)
-{
-    static const int64_t unit[1] = {1};
-    return tc_unary(op, dtype, 1, &n, out, unit, a, unit);
-}
-
-static int tc_py_where(int dtype, int ndim, const int64_t *shape,
-                       void *out, const int64_t *ob, const void *c, const int64_t *cb,
-                       const void *a, const int64_t *ab, const void *b, const int64_t *bb)
-{
-    TC_PY_STRIDES(os, ob, dtype)
-    TC_PY_STRIDES(cs, cb, TC_BOOL)
-    TC_PY_STRIDES(as, ab, dtype)
-    TC_PY_STRIDES(bs, bb, dtype)
-    return tc_where(dtype, ndim, shape, out, os, c, cs, a, as, b, bs);
-}
-
-static int tc_py_clip(int dtype, int ndim, const int64_t *shape,
-                      void *out, const int64_t *ob, const void *a, const int64_t *ab,
-                      const void *lo, const void *hi)
-{
-    TC_PY_STRIDES(os, ob, dtype)
-    TC_PY_STRIDES(as, ab, dtype)
-    return tc_clip(dtype, ndim, shape, out, os, a, as, lo, hi);
-}
-
-static int tc_py_copy(int src_dtype, int dst_dtype, int ndim, const int64_t *shape,
-                      void *out, const int64_t *ob, const void *src, const int64_t *sb)
-{
-    TC_PY_STRIDES(os, ob, dst_dtype)
-    TC_PY_STRIDES(ss, sb, src_dtype)
-    return tc_copy(src_dtype, dst_dtype, ndim, shape, out, os, src, ss);
-}
-
-static int tc_py_reduce(int op, int dtype, int ndim, const int64_t *shape, uint64_t mask,
-                        void *out, const int64_t *ob, const void *a, const int64_t *ab,
-                        int64_t ddof)
-{
-    int odt = (op == TC_REDUCE_SUM && dtype > TC_FLOAT64) ? TC_INT64 : dtype;
-    TC_PY_STRIDES(os, ob, odt)
-    TC_PY_STRIDES(as, ab, dtype)
-    return tc_reduce(op, dtype, ndim, shape, mask, out, os, a, as, ddof);
-}
-
-static int tc_py_argreduce(int op, int dtype, int ndim, const int64_t *shape, int axis,
-                           void *out, const int64_t *ob, const void *a,
-                           const int64_t *ab)
-{
-    if (ndim < 1) {
-        return tc_argreduce(op, dtype, ndim, shape, axis, (int64_t *)out, NULL, a, NULL);
-    }
-    int64_t os[TC_PY_MAX_DIMS];
-    if (!tc_py_elems(ndim - 1, ob, 8, os)) {
-        return TC_ERR_INVALID;
-    }
-    TC_PY_STRIDES(as, ab, dtype)
-    return tc_argreduce(op, dtype, ndim, shape, axis, (int64_t *)out, os, a, as);
-}
-
-static int tc_py_softmax(int dtype, int ndim, const int64_t *shape, int axis, int log,
-                         void *out, const int64_t *ob, const void *a, const int64_t *ab)
-{
-    TC_PY_STRIDES(os, ob, dtype)
-    TC_PY_STRIDES(as, ab, dtype)
-    return tc_softmax(dtype, ndim, shape, axis, log, out, os, a, as);
-}
-
-static int tc_py_matmul(int dtype, int batch_ndim, const int64_t *batch_shape,
-                        const int64_t *abb, const int64_t *bbb, const int64_t *cbb,
-                        int64_t m, int64_t n, int64_t k,
-                        const void *a, int64_t rsa, int64_t csa,
-                        const void *b, int64_t rsb, int64_t csb,
-                        void *c, int64_t rsc, int64_t csc)
-{
-    int64_t isz = tc_py_itemsize(dtype);
-    TC_PY_STRIDES(ab, abb, dtype)
-    TC_PY_STRIDES(bb, bbb, dtype)
-    TC_PY_STRIDES(cb, cbb, dtype)
-    (void)ndim;
-    if (rsa % isz || csa % isz || rsb % isz || csb % isz || rsc % isz || csc % isz) {
-        return TC_ERR_INVALID;
-    }
-    return tc_matmul(dtype, batch_ndim, batch_shape, ab, bb, cb, m, n, k,
-                     a, rsa / isz, csa / isz, b, rsb / isz, csb / isz,
-                     c, rsc / isz, csc / isz);
-}
-"""
-# tc_py_matmul uses the macro with the batch rank as `ndim`.
-SHIM_SOURCE = SHIM_SOURCE.replace(
-    "    int64_t isz = tc_py_itemsize(dtype);\n    TC_PY_STRIDES(ab",
-    "    int64_t isz = tc_py_itemsize(dtype);\n    int ndim = batch_ndim;\n    TC_PY_STRIDES(ab",
-)
-
-SHIM_CDEF = """
-int tc_py_binary(int op, int dtype, int ndim, const int64_t *shape,
-                 void *out, const int64_t *ob, const void *a, const int64_t *ab,
-                 const void *b, const int64_t *bb);
-int tc_py_binary_flat(int op, int dtype, int64_t n, void *out, const void *a,
-                      const void *b);
-int tc_py_unary(int op, int dtype, int ndim, const int64_t *shape,
-                void *out, const int64_t *ob, const void *a, const int64_t *ab);
-int tc_py_unary_flat(int op, int dtype, int64_t n, void *out, const void *a);
-int tc_py_where(int dtype, int ndim, const int64_t *shape,
-                void *out, const int64_t *ob, const void *c, const int64_t *cb,
-                const void *a, const int64_t *ab, const void *b, const int64_t *bb);
-int tc_py_clip(int dtype, int ndim, const int64_t *shape,
-               void *out, const int64_t *ob, const void *a, const int64_t *ab,
-               const void *lo, const void *hi);
-int tc_py_copy(int src_dtype, int dst_dtype, int ndim, const int64_t *shape,
-               void *out, const int64_t *ob, const void *src, const int64_t *sb);
-int tc_py_reduce(int op, int dtype, int ndim, const int64_t *shape, uint64_t mask,
-                 void *out, const int64_t *ob, const void *a, const int64_t *ab,
-                 int64_t ddof);
-int tc_py_argreduce(int op, int dtype, int ndim, const int64_t *shape, int axis,
-                    void *out, const int64_t *ob, const void *a, const int64_t *ab);
-int tc_py_softmax(int dtype, int ndim, const int64_t *shape, int axis, int log,
-                  void *out, const int64_t *ob, const void *a, const int64_t *ab);
-int tc_py_matmul(int dtype, int batch_ndim, const int64_t *batch_shape,
-                 const int64_t *abb, const int64_t *bbb, const int64_t *cbb,
-                 int64_t m, int64_t n, int64_t k,
-                 const void *a, int64_t rsa, int64_t csa,
-                 const void *b, int64_t rsb, int64_t csb,
-                 void *c, int64_t rsc, int64_t csc);
-"""
+PY_DIR = os.path.join(CSRC_DIR, "python")
+# The Python-facing shims (byte strides, flat fast paths): csrc/python/tc_py.c, declared in
+# csrc/python/tc_py.h (which includes tensorcore.h). Compiled into tensorcore._C only.
+SHIM_HEADER = os.path.join(PY_DIR, "tc_py.h")
+SHIM_SOURCES = [os.path.join(PY_DIR, "tc_py.c")]
 
 
-def header_cdef(path: str = HEADER) -> str:
-    """Return the public header as cffi cdef text (preprocessor and extern "C" removed)."""
-    kept = []
-    with open(path, encoding="utf-8") as handle:
-        lines = handle.read().splitlines()
-    for line in lines:
-        stripped = line.strip()
-        if stripped.startswith("#") or 'extern "C"' in stripped:
-            continue
-        kept.append(line)
-    text = "\n".join(kept)
-    # the closing brace of the (removed) extern "C" block is the last lone "}"
-    head, sep, tail = text.rpartition("\n}")
-    if sep and tail.strip() == "":
-        text = head
-    return text
+def _preprocessor() -> list[str]:
+    """The C compiler's command (CC, as Python was built, else cc) for running cpp."""
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    return shlex.split(cc)
+
+
+def header_cdef(path: str = SHIM_HEADER) -> str:
+    """Return a header as cffi cdef text: run through the C preprocessor with TC_CDEF defined
+    (so tensorcore.h skips <stdint.h>, whose types cffi knows) and the X-macro op lists of
+    tensorcore.h expanded into the op enums."""
+    command = _preprocessor() + ["-E", "-P", "-DTC_CDEF", "-I", CSRC_DIR, "-I", PY_DIR, path]
+    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    return result.stdout
 
 
 def compile_args() -> tuple[list[str], list[str], list[tuple[str, str | None]]]:
@@ -248,17 +68,17 @@ def compile_args() -> tuple[list[str], list[str], list[tuple[str, str | None]]]:
 def make_builder(relative: bool = True) -> cffi.FFI:
     """Create the cffi builder for tensorcore._C (sources relative to the repo if asked)."""
     builder = cffi.FFI()
-    builder.cdef(header_cdef() + SHIM_CDEF)
+    builder.cdef(header_cdef())
     cflags, ldflags, macros = compile_args()
-    sources = sorted(glob.glob(os.path.join(CSRC_DIR, "*.c")))
+    sources = sorted(glob.glob(os.path.join(CSRC_DIR, "*.c"))) + SHIM_SOURCES
     # setuptools wants paths relative to setup.py when building from the repo root
     if relative and os.path.abspath(os.getcwd()) == REPO_DIR:
         sources = [os.path.relpath(path, REPO_DIR) for path in sources]
     builder.set_source(
         "tensorcore._C",
-        SHIM_SOURCE,
+        '#include "tc_py.h"',
         sources=sources,
-        include_dirs=[CSRC_DIR],
+        include_dirs=[CSRC_DIR, PY_DIR],
         define_macros=macros,
         extra_compile_args=cflags,
         extra_link_args=ldflags,

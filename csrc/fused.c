@@ -7,7 +7,8 @@
  * are compiled generic, AVX2+FMA and AVX-512F and picked at run time from
  * tc_simd_level_id() (which honours TC_NO_SIMD and TENSORCORE_SIMD). Arithmetic is done
  * in the operand dtype with the scalars rounded to it once, like the composite path. The
- * sqrt loops vectorize because the build passes -fno-math-errno (csrc/ffi_build.py). */
+ * sqrt loops vectorize because the build passes -fno-math-errno (ffi_build.compile_args,
+ * used for both tensorcore._C and libtensorcore). */
 #include <math.h>
 
 #include "gemm_internal.h"

@@ -17,19 +17,6 @@
 /* Minimum flops per parallel chunk of the integer loops / the batch loop. */
 #define TC_GEMM_CHUNK_FLOPS 1.0e6
 
-const tc_gemm_kernel *tc_gemm_select_kernel(int dtype)
-{
-    const int f64 = dtype == TC_FLOAT64;
-#ifdef TC_GEMM_HAVE_X86_KERNELS
-    switch (tc_simd_level_id()) {
-    case TC_SIMD_AVX512: return f64 ? &tc_gemm_kernel_avx512_f64 : &tc_gemm_kernel_avx512_f32;
-    case TC_SIMD_AVX2: return f64 ? &tc_gemm_kernel_avx2_f64 : &tc_gemm_kernel_avx2_f32;
-    default: break;
-    }
-#endif
-    return f64 ? &tc_gemm_kernel_generic_f64 : &tc_gemm_kernel_generic_f32;
-}
-
 const char *tc_gemm_kernel_name(int dtype)
 {
     switch (dtype) {

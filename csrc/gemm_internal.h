@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum tc_simd_level_id { TC_SIMD_GENERIC = 0, TC_SIMD_AVX2 = 1, TC_SIMD_AVX512 = 2 };
+/* Ordered within an architecture: x86 generic < avx2 < avx512; aarch64 generic < neon. */
+enum tc_simd_level_id { TC_SIMD_GENERIC = 0, TC_SIMD_AVX2 = 1, TC_SIMD_AVX512 = 2, TC_SIMD_NEON = 3 };
 
 /* The level tc_simd_level() names (cpu.c): hardware support, capped by the build
  * (TC_NO_SIMD -> generic) and by env TENSORCORE_SIMD; read once and cached. */
@@ -47,9 +48,33 @@ extern const tc_gemm_kernel tc_gemm_kernel_avx2_f64;
 extern const tc_gemm_kernel tc_gemm_kernel_avx512_f32;
 extern const tc_gemm_kernel tc_gemm_kernel_avx512_f64;
 #endif
+#if defined(__aarch64__) && defined(__GNUC__) && !defined(TC_NO_SIMD)
+#define TC_GEMM_HAVE_NEON_KERNELS 1
+extern const tc_gemm_kernel tc_gemm_kernel_neon_f32;
+extern const tc_gemm_kernel tc_gemm_kernel_neon_f64;
+#endif
 
-/* The kernel tc_gemm uses for dtype (TC_FLOAT32 / TC_FLOAT64) at the current level. */
+/* The kernel tc_gemm uses for dtype (TC_FLOAT32 / TC_FLOAT64): the family picked by the
+ * SIMD level and TENSORCORE_GEMM_ISA, with KC/MC/NC from the cache model
+ * (gemm_blocking.c). */
 const tc_gemm_kernel *tc_gemm_select_kernel(int dtype);
+
+/* Data caches of the CPU (L1d, L2, L3): bytes, associativity, line size; 0 bytes when
+ * unknown. */
+typedef struct tc_cache_level {
+    int64_t size;
+    int ways, line;
+} tc_cache_level;
+typedef struct tc_cache_info {
+    tc_cache_level level[3];
+} tc_cache_info;
+
+/* Detected caches (read once); *source (if not NULL) gets "cpuid", "sysfs" or "default". */
+const tc_cache_info *tc_cache_sizes_info(const char **source);
+
+/* Sets k->kc, mc, nc from the BLIS analytical model for `caches` (unchanged when L1 or
+ * L2 is unknown). */
+void tc_gemm_model_blocks(const tc_cache_info *caches, tc_gemm_kernel *k);
 
 /* Packs the rows x cols matrix src (element (r, q) at src[r * rs + q * cs], any
  * strides) into ceil(rows / w) micro-panels of w rows each: panel t, element (r, q)

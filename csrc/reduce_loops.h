@@ -20,10 +20,6 @@ typedef void (*tc_row_fn)(tc_acc *acc, const char *p, int64_t n, int64_t s, doub
 typedef void (*tc_col_fn)(tc_acc *acc, const char *p, int64_t n, int64_t s, int64_t rows,
                           int64_t rs, const double *aux);
 
-#define TC_FMAX(x, y) ((((x) > (y)) | ((x) != (x))) ? (x) : (y))
-#define TC_FMIN(x, y) ((((x) < (y)) | ((x) != (x))) ? (x) : (y))
-#define TC_IMAX(x, y) ((x) > (y) ? (x) : (y))
-#define TC_IMIN(x, y) ((x) < (y) ? (x) : (y))
 #define TC_ADD(x, y) ((x) + (y))
 
 /* Row fold with 8 independent lanes on the unit-stride path (vectorizable, and the

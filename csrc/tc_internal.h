@@ -65,6 +65,26 @@ int tc_check_dtype(const char *func, int dtype);
 int tc_check_shape(const char *func, int ndim, const int64_t *shape, int64_t *size);
 int64_t tc_dtype_size(int dtype);
 
+/* NaN-propagating max/min as np.maximum / np.minimum, and their integer forms. */
+/* (| rather than ||: no branch, so loops using them vectorize.) */
+#define TC_FMAX(x, y) ((((x) > (y)) | ((x) != (x))) ? (x) : (y))
+#define TC_FMIN(x, y) ((((x) < (y)) | ((x) != (x))) ? (x) : (y))
+#define TC_IMAX(x, y) ((x) > (y) ? (x) : (y))
+#define TC_IMIN(x, y) ((x) < (y) ? (x) : (y))
+
+/* ---- op tables built from the X-macro lists of tensorcore.h ------------------------
+ * TC_DT_<rule>(prefix) is the per-dtype row of loops prefix_f32, prefix_f64, prefix_i32,
+ * prefix_i64, prefix_b that a dtype rule (FLOAT, NUMERIC, ALL) supports, as designated
+ * initializers indexed by tc_dtype; dtypes outside the rule stay NULL (unsupported). */
+#define TC_DT_FLOAT(P) {[TC_FLOAT32] = P##_f32, [TC_FLOAT64] = P##_f64}
+#define TC_DT_NUMERIC(P)                                                                \
+    {[TC_FLOAT32] = P##_f32, [TC_FLOAT64] = P##_f64, [TC_INT32] = P##_i32,              \
+     [TC_INT64] = P##_i64}
+#define TC_DT_ALL(P)                                                                    \
+    {[TC_FLOAT32] = P##_f32, [TC_FLOAT64] = P##_f64, [TC_INT32] = P##_i32,              \
+     [TC_INT64] = P##_i64, [TC_BOOL] = P##_b}
+#define TC_NUM_DTYPES 5
+
 /* Minimum elements per thread chunk: cheap memory-bound loops and expensive math. */
 #define TC_CHUNK_CHEAP 32768
 #define TC_CHUNK_MATH 4096

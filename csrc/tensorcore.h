@@ -1,8 +1,9 @@
 /* tensorcore public C API.
  *
  * This one header is both the C API of the core and the declarations cffi parses
- * (csrc/ffi_build.py strips the preprocessor lines before passing it to cdef), so it
- * holds only typedefs, enums and prototypes: no macros are needed to use it.
+ * (csrc/ffi_build.py runs it through the C preprocessor with TC_CDEF defined and passes
+ * the result to cdef), so besides typedefs, enums and prototypes it holds only the op
+ * lists (X-macros) that define the op enums.
  *
  * Conventions: every function returns int status (0 = TC_OK, negative = error, message
  * from tc_last_error()); strides are counted in ELEMENTS (not bytes) and may be
@@ -22,7 +23,9 @@
  *   (in place) but must not partially overlap one. */
 #ifndef TENSORCORE_H
 #define TENSORCORE_H
+#ifndef TC_CDEF
 #include <stdint.h>
+#endif
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -54,6 +57,11 @@ int tc_matmul(int dtype, int batch_ndim, const int64_t *batch_shape,
               const void *b, int64_t rsb, int64_t csb,
               void *c, int64_t rsc, int64_t csc);
 const char *tc_gemm_kernel_name(int dtype);  /* e.g. "avx512 32x6 f32" */
+/* blocks[0..4] = MR, NR, KC, MC, NC of the float32/float64 GEMM kernel in use (KC/MC/NC
+ * from the detected caches; TENSORCORE_GEMM_ISA=generic|avx2|avx512 picks the family). */
+int tc_gemm_blocks(int dtype, int64_t *blocks);
+/* sizes[0..2] = L1 data, L2, L3 cache bytes (CPUID, else sysfs, else defaults). */
+int tc_cache_sizes(int64_t *sizes);
 
 /* ---- elementwise, copy, reductions (elementwise.c, unary.c, copy.c, reduce.c, ...) ----
  * Common arguments: `ndim` in [0, 32] and `shape` (ndim extents, >= 0) describe the
@@ -62,15 +70,50 @@ const char *tc_gemm_kernel_name(int dtype);  /* e.g. "avx512 32x6 f32" */
  * (in place) but must not partially overlap one. Size-0 shapes touch no memory.
  * Dims are coalesced and work is threaded inside the library. */
 
-enum tc_binary_op {
-    TC_ADD = 0, TC_SUBTRACT = 1, TC_MULTIPLY = 2, TC_DIVIDE = 3, TC_POWER = 4,
-    TC_MAXIMUM = 5, TC_MINIMUM = 6, TC_EQUAL = 7, TC_NOT_EQUAL = 8, TC_LESS = 9,
-    TC_LESS_EQUAL = 10, TC_GREATER = 11, TC_GREATER_EQUAL = 12
-};
-enum tc_unary_op {
-    TC_NEGATIVE = 0, TC_ABS = 1, TC_SQUARE = 2, TC_RELU = 3, TC_SIGN = 4, TC_EXP = 5,
-    TC_LOG = 6, TC_SQRT = 7, TC_TANH = 8, TC_SIGMOID = 9, TC_RECIPROCAL = 10
-};
+/* The elementwise op lists, one X(...) row per op, in op-code order. These lists are the C
+ * side of the op table tensorcore/_optable.py (a test checks both name the same ops in the
+ * same order): they define the enums below, and unary.c / elementwise.c build their dispatch
+ * tables, chunk sizes and names from them. Columns:
+ *   NAME   enum constant TC_<NAME>;
+ *   fn     the loops tc_<fn>_<dtype> the kernel file defines, one per dtype of the rule;
+ *   COST   CHEAP (memory-bound) or MATH (transcendental): the threading chunk size;
+ *   DT     dtype rule: FLOAT (f32, f64), NUMERIC (+ i32, i64) or ALL (+ bool);
+ *   OUT    binary ops only: SAME (output dtype = input dtype) or BOOL (comparisons).
+ * Append new ops at the end of their list (codes are ABI). */
+#define TC_UNARY_OPS(X)                                                                 \
+    X(NEGATIVE, negative, CHEAP, NUMERIC)                                               \
+    X(ABS, abs, CHEAP, NUMERIC)                                                         \
+    X(SQUARE, square, CHEAP, NUMERIC)                                                   \
+    X(RELU, relu, CHEAP, NUMERIC)                                                       \
+    X(SIGN, sign, CHEAP, NUMERIC)                                                       \
+    X(EXP, exp, MATH, FLOAT)                                                            \
+    X(LOG, log, MATH, FLOAT)                                                            \
+    X(SQRT, sqrt, MATH, FLOAT)                                                          \
+    X(TANH, tanh, MATH, FLOAT)                                                          \
+    X(SIGMOID, sigmoid, MATH, FLOAT)                                                    \
+    X(RECIPROCAL, reciprocal, MATH, FLOAT)                                              \
+    X(LOG1P, log1p, MATH, FLOAT)                                                        \
+    X(EXPM1, expm1, MATH, FLOAT)
+
+#define TC_BINARY_OPS(X)                                                                \
+    X(ADD, add, CHEAP, ALL, SAME)                                                       \
+    X(SUBTRACT, subtract, CHEAP, NUMERIC, SAME)                                         \
+    X(MULTIPLY, multiply, CHEAP, ALL, SAME)                                             \
+    X(DIVIDE, divide, CHEAP, FLOAT, SAME)                                               \
+    X(POWER, power, MATH, NUMERIC, SAME)                                                \
+    X(MAXIMUM, maximum, CHEAP, ALL, SAME)                                               \
+    X(MINIMUM, minimum, CHEAP, ALL, SAME)                                               \
+    X(EQUAL, equal, CHEAP, ALL, BOOL)                                                   \
+    X(NOT_EQUAL, not_equal, CHEAP, ALL, BOOL)                                           \
+    X(LESS, less, CHEAP, ALL, BOOL)                                                     \
+    X(LESS_EQUAL, less_equal, CHEAP, ALL, BOOL)                                         \
+    X(GREATER, greater, CHEAP, ALL, BOOL)                                               \
+    X(GREATER_EQUAL, greater_equal, CHEAP, ALL, BOOL)
+
+#define TC_OP_ENUM_ENTRY(NAME, ...) TC_##NAME,
+enum tc_unary_op { TC_UNARY_OPS(TC_OP_ENUM_ENTRY) TC_NUM_UNARY_OPS };
+enum tc_binary_op { TC_BINARY_OPS(TC_OP_ENUM_ENTRY) TC_NUM_BINARY_OPS };
+#undef TC_OP_ENUM_ENTRY
 enum tc_reduce_op {
     TC_REDUCE_SUM = 0, TC_REDUCE_MAX = 1, TC_REDUCE_MIN = 2, TC_REDUCE_MEAN = 3,
     TC_REDUCE_VAR = 4, TC_REDUCE_LOGSUMEXP = 5
@@ -85,7 +128,15 @@ int tc_binary(int op, int dtype, int ndim, const int64_t *shape,
               const void *a, const int64_t *a_strides,
               const void *b, const int64_t *b_strides);
 
-/* out = OP(a), out and a of dtype `dtype`. */
+/* The dtype tc_binary writes for (op, dtype): TC_BOOL for comparisons, else dtype; a
+ * negative status for an unknown op. */
+int tc_binary_result_dtype(int op, int dtype);
+/* The lower-case name of an op code ("add", "exp", ...), or NULL for an unknown code. */
+const char *tc_unary_op_name(int op);
+const char *tc_binary_op_name(int op);
+
+/* out = OP(a), out and a of dtype `dtype`. An op code outside the list, or an op the
+ * dtype does not support, returns TC_ERR_UNSUPPORTED without touching memory. */
 int tc_unary(int op, int dtype, int ndim, const int64_t *shape,
              void *out, const int64_t *out_strides,
              const void *a, const int64_t *a_strides);
@@ -130,17 +181,36 @@ int tc_softmax(int dtype, int ndim, const int64_t *shape, int axis, int log,
                void *out, const int64_t *out_strides,
                const void *a, const int64_t *a_strides);
 
+/* Row gather: dst[i, :] = src[index[i], :] for n rows of row_bytes bytes (src rows are
+ * src_row_stride bytes apart; dst is contiguous). Indices are checked against [0, nrows)
+ * before anything is written (TC_ERR_INVALID otherwise). */
+int tc_take_rows(int64_t nrows, int64_t row_bytes, const void *src, int64_t src_row_stride,
+                 int64_t n, const int64_t *index, void *dst);
 /* Sequentially out[index[i] * out_stride] += src[i * src_stride] for i < n; index
  * values must lie in [0, out_size) (checked: TC_ERR_INVALID otherwise, before any
  * write). dtype: float32/64, int32/64. */
-/* Row gather: dst[i, :] = src[index[i], :] for n rows of row_bytes bytes (src rows are
- * src_row_stride bytes apart; dst is contiguous). Indices are checked against [0, nrows)
- * before anything is written. */
-int tc_take_rows(int64_t nrows, int64_t row_bytes, const void *src, int64_t src_row_stride,
-                 int64_t n, const int64_t *index, void *dst);
 int tc_scatter_add(int dtype, int64_t out_size, void *out, int64_t out_stride,
                    int64_t n, const int64_t *index, int64_t index_stride,
                    const void *src, int64_t src_stride);
+
+/* ---- sorting, scanning, searching (sort.c); every array C-contiguous ----------------
+ * Order: NaN after every number; sorts are stable (equal keys keep input order, also when
+ * descending). */
+/* Sorts each of `rows` rows of n elements of src; values (same dtype) and/or index (int64
+ * positions within the row) may be NULL, not both. */
+int tc_sort(int dtype, int64_t rows, int64_t n, const void *src, void *values,
+            int64_t *index, int descending);
+/* Inclusive cumulative sum along the middle axis of src (outer, n, inner); out has the
+ * same shape, dtype `dtype` for floats and TC_INT64 for int32/int64/bool. */
+int tc_cumsum(int dtype, int64_t outer, int64_t n, int64_t inner, const void *src,
+              void *out);
+/* Coordinates of the true elements of a bool array of `shape`: out is (ndim, count)
+ * int64, count == number of true elements (checked). ndim in [1, 32]. */
+int tc_nonzero(int ndim, const int64_t *shape, const uint8_t *mask, int64_t count,
+               int64_t *out);
+/* out[i] = insertion position of values[i] in sorted[0..n) (right: after equal keys). */
+int tc_searchsorted(int dtype, int64_t n, const void *sorted, int64_t m, const void *values,
+                    int64_t *out, int right);
 
 
 /* ---- convolution and pooling (conv.c) ----------------------------------------------

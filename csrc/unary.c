@@ -4,9 +4,6 @@
 
 #include "tc_internal.h"
 
-#define TC_FMAX(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y))
-#define TC_FMIN(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
-
 #define TC_UNARY_LOOP(NAME, T, EXPR)                                                    \
     static void NAME(char *const *p, const int64_t *s, int64_t n, const void *params)  \
     {                                                                                   \
@@ -45,73 +42,79 @@ static inline double tc_sigmoid_f64(double x)
     return e / (1.0 + e);
 }
 
+/* The loops: tcu_<fn>_<dtype> for every dtype of the op's rule in TC_UNARY_OPS. */
 #define TC_SIGNED_LOOPS(SUF, T)                                                         \
-    TC_UNARY_LOOP(tc_neg_##SUF, T, -x)                                                  \
-    TC_UNARY_LOOP(tc_abs_##SUF, T, x < 0 ? -x : x)                                      \
-    TC_UNARY_LOOP(tc_square_##SUF, T, x * x)
+    TC_UNARY_LOOP(tcu_negative_##SUF, T, -x)                                            \
+    TC_UNARY_LOOP(tcu_square_##SUF, T, x * x)
 
 TC_SIGNED_LOOPS(f32, float)
 TC_SIGNED_LOOPS(f64, double)
 TC_SIGNED_LOOPS(i32, int32_t)
 TC_SIGNED_LOOPS(i64, int64_t)
 /* float abs clears the sign bit of -0.0 and NaN too (fabs), as np.abs does. */
-TC_UNARY_LOOP(tc_fabs_f32, float, fabsf(x))
-TC_UNARY_LOOP(tc_fabs_f64, double, fabs(x))
-TC_UNARY_LOOP(tc_relu_f32, float, (x > 0.0f || x != x) ? x : 0.0f)
-TC_UNARY_LOOP(tc_relu_f64, double, (x > 0.0 || x != x) ? x : 0.0)
-TC_UNARY_LOOP(tc_relu_i32, int32_t, x > 0 ? x : 0)
-TC_UNARY_LOOP(tc_relu_i64, int64_t, x > 0 ? x : 0)
-TC_UNARY_LOOP(tc_sign_f32, float, x != x ? x : (float)((x > 0.0f) - (x < 0.0f)))
-TC_UNARY_LOOP(tc_sign_f64, double, x != x ? x : (double)((x > 0.0) - (x < 0.0)))
-TC_UNARY_LOOP(tc_sign_i32, int32_t, (x > 0) - (x < 0))
-TC_UNARY_LOOP(tc_sign_i64, int64_t, (x > 0) - (x < 0))
-TC_UNARY_LOOP(tc_exp_f32_strided, float, tc_exp_f32(x))
-TC_UNARY_LOOP(tc_sigmoid_f32_strided, float, tc_sigmoid_f32(x))
+TC_UNARY_LOOP(tcu_abs_f32, float, fabsf(x))
+TC_UNARY_LOOP(tcu_abs_f64, double, fabs(x))
+TC_UNARY_LOOP(tcu_abs_i32, int32_t, x < 0 ? -x : x)
+TC_UNARY_LOOP(tcu_abs_i64, int64_t, x < 0 ? -x : x)
+TC_UNARY_LOOP(tcu_relu_f32, float, (x > 0.0f || x != x) ? x : 0.0f)
+TC_UNARY_LOOP(tcu_relu_f64, double, (x > 0.0 || x != x) ? x : 0.0)
+TC_UNARY_LOOP(tcu_relu_i32, int32_t, x > 0 ? x : 0)
+TC_UNARY_LOOP(tcu_relu_i64, int64_t, x > 0 ? x : 0)
+TC_UNARY_LOOP(tcu_sign_f32, float, x != x ? x : (float)((x > 0.0f) - (x < 0.0f)))
+TC_UNARY_LOOP(tcu_sign_f64, double, x != x ? x : (double)((x > 0.0) - (x < 0.0)))
+TC_UNARY_LOOP(tcu_sign_i32, int32_t, (x > 0) - (x < 0))
+TC_UNARY_LOOP(tcu_sign_i64, int64_t, (x > 0) - (x < 0))
+TC_UNARY_LOOP(tcu_exp_strided_f32, float, tc_exp_f32(x))
+TC_UNARY_LOOP(tcu_sigmoid_strided_f32, float, tc_sigmoid_f32(x))
 
-static void tc_exp_f32_loop(char *const *p, const int64_t *s, int64_t n, const void *params)
+/* Contiguous float32 exp and sigmoid go to the run-time selected SIMD loops. */
+static void tcu_exp_f32(char *const *p, const int64_t *s, int64_t n, const void *params)
 {
     if (s[0] == 1 && s[1] == 1) {
         tc_vexp_f32((float *)p[0], (const float *)p[1], n);
     } else {
-        tc_exp_f32_strided(p, s, n, params);
+        tcu_exp_strided_f32(p, s, n, params);
     }
 }
 
-static void tc_sigmoid_loop_f32(char *const *p, const int64_t *s, int64_t n,
-                                const void *params)
+static void tcu_sigmoid_f32(char *const *p, const int64_t *s, int64_t n, const void *params)
 {
     if (s[0] == 1 && s[1] == 1) {
         tc_vsigmoid_f32((float *)p[0], (const float *)p[1], n);
     } else {
-        tc_sigmoid_f32_strided(p, s, n, params);
+        tcu_sigmoid_strided_f32(p, s, n, params);
     }
 }
-TC_UNARY_LOOP(tc_exp_f64, double, exp(x))
-TC_UNARY_LOOP(tc_log_f32, float, logf(x))
-TC_UNARY_LOOP(tc_log_f64, double, log(x))
-TC_UNARY_LOOP(tc_sqrt_f32, float, sqrtf(x))
-TC_UNARY_LOOP(tc_sqrt_f64, double, sqrt(x))
-TC_UNARY_LOOP(tc_tanh_f32, float, tanhf(x))
-TC_UNARY_LOOP(tc_tanh_f64, double, tanh(x))
-TC_UNARY_LOOP(tc_sigmoid_loop_f64, double, tc_sigmoid_f64(x))
-TC_UNARY_LOOP(tc_recip_f32, float, 1.0f / x)
-TC_UNARY_LOOP(tc_recip_f64, double, 1.0 / x)
+TC_UNARY_LOOP(tcu_exp_f64, double, exp(x))
+TC_UNARY_LOOP(tcu_log_f32, float, logf(x))
+TC_UNARY_LOOP(tcu_log_f64, double, log(x))
+TC_UNARY_LOOP(tcu_sqrt_f32, float, sqrtf(x))
+TC_UNARY_LOOP(tcu_sqrt_f64, double, sqrt(x))
+TC_UNARY_LOOP(tcu_tanh_f32, float, tanhf(x))
+TC_UNARY_LOOP(tcu_tanh_f64, double, tanh(x))
+TC_UNARY_LOOP(tcu_sigmoid_f64, double, tc_sigmoid_f64(x))
+TC_UNARY_LOOP(tcu_reciprocal_f32, float, 1.0f / x)
+TC_UNARY_LOOP(tcu_reciprocal_f64, double, 1.0 / x)
+TC_UNARY_LOOP(tcu_log1p_f32, float, log1pf(x))
+TC_UNARY_LOOP(tcu_log1p_f64, double, log1p(x))
+TC_UNARY_LOOP(tcu_expm1_f32, float, expm1f(x))
+TC_UNARY_LOOP(tcu_expm1_f64, double, expm1(x))
 
-#define TC_NUM_UNARY_OPS 11
-#define tc_exp_f64_loop tc_exp_f64
-#define TC_FROW(SUF)                                                                    \
-    {tc_neg_##SUF, tc_fabs_##SUF, tc_square_##SUF, tc_relu_##SUF, tc_sign_##SUF,        \
-     tc_exp_##SUF##_loop, tc_log_##SUF, tc_sqrt_##SUF, tc_tanh_##SUF, tc_sigmoid_loop_##SUF,   \
-     tc_recip_##SUF}
-#define TC_IROW(SUF)                                                                    \
-    {tc_neg_##SUF, tc_abs_##SUF, tc_square_##SUF, tc_relu_##SUF, tc_sign_##SUF,         \
-     NULL, NULL, NULL, NULL, NULL, NULL}
-
-/* Indexed [dtype][op]; NULL marks an unsupported pair (no bool unary ops). */
-static const tc_inner_fn tc_unary_table[5][TC_NUM_UNARY_OPS] = {
-    TC_FROW(f32), TC_FROW(f64), TC_IROW(i32), TC_IROW(i64),
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+/* Dispatch, chunk sizes and names, all from the one list TC_UNARY_OPS. Indexed
+ * [op][dtype]; NULL marks an unsupported pair (there are no bool unary ops). */
+#define TC_UNARY_ROW(NAME, fn, COST, DT) [TC_##NAME] = TC_DT_##DT(tcu_##fn),
+#define TC_UNARY_CHUNK(NAME, fn, COST, DT) [TC_##NAME] = TC_CHUNK_##COST,
+#define TC_UNARY_NAME(NAME, fn, COST, DT) [TC_##NAME] = #fn,
+static const tc_inner_fn tc_unary_table[TC_NUM_UNARY_OPS][TC_NUM_DTYPES] = {
+    TC_UNARY_OPS(TC_UNARY_ROW)
 };
+static const int64_t tc_unary_chunk[TC_NUM_UNARY_OPS] = {TC_UNARY_OPS(TC_UNARY_CHUNK)};
+static const char *const tc_unary_names[TC_NUM_UNARY_OPS] = {TC_UNARY_OPS(TC_UNARY_NAME)};
+
+const char *tc_unary_op_name(int op)
+{
+    return (op >= 0 && op < TC_NUM_UNARY_OPS) ? tc_unary_names[op] : NULL;
+}
 
 /* Checks shared by the entry points below. Returns TC_OK, or an error status. */
 static int tc_check_common(const char *func, int dtype, int ndim, const int64_t *shape,
@@ -144,7 +147,7 @@ int tc_unary(int op, int dtype, int ndim, const int64_t *shape,
     if (rc != TC_OK) {
         return rc;
     }
-    if (op < 0 || op >= TC_NUM_UNARY_OPS || tc_unary_table[dtype][op] == NULL) {
+    if (op < 0 || op >= TC_NUM_UNARY_OPS || tc_unary_table[op][dtype] == NULL) {
         tc_set_error("tc_unary: op %d is not supported for dtype %d", op, dtype);
         return TC_ERR_UNSUPPORTED;
     }
@@ -162,8 +165,7 @@ int tc_unary(int op, int dtype, int ndim, const int64_t *shape,
     tc_layout layout;
     tc_layout_init(&layout, 2, ndim, shape, strides, itemsize);
     char *base[2] = {(char *)out, (char *)a};
-    int64_t chunk = op >= TC_EXP ? TC_CHUNK_MATH : TC_CHUNK_CHEAP;
-    tc_layout_run(&layout, base, tc_unary_table[dtype][op], NULL, chunk);
+        tc_layout_run(&layout, base, tc_unary_table[op][dtype], NULL, tc_unary_chunk[op]);
     return TC_OK;
 }
 
@@ -247,8 +249,6 @@ typedef struct {
         }                                                                               \
     }
 
-#define TC_IMAX(x, y) ((x) > (y) ? (x) : (y))
-#define TC_IMIN(x, y) ((x) < (y) ? (x) : (y))
 TC_CLIP_LOOP(tc_clip_f32, float, flo, fhi, TC_FMAX, TC_FMIN)
 TC_CLIP_LOOP(tc_clip_f64, double, flo, fhi, TC_FMAX, TC_FMIN)
 TC_CLIP_LOOP(tc_clip_i32, int32_t, ilo, ihi, TC_IMAX, TC_IMIN)

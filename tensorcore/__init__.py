@@ -14,14 +14,13 @@ from .tensor import (Tensor, tensor, as_tensor, from_numpy, from_dlpack, zeros, 
                      zeros_like, ones_like, arange, eye)
 from . import _methods  # noqa: F401  (attaches operators and methods to Tensor)
 from ._methods import floor_divide, remainder
-from .ops_elementwise import (add, subtract, multiply, divide, power, negative, maximum,
-                              minimum, equal, not_equal, less, less_equal, greater,
-                              greater_equal, exp, log, sqrt, abs, square, tanh, sigmoid, relu,
-                              sign, reciprocal, where, clip)
+from . import _optable, ops_elementwise as _ew
+from .ops_elementwise import where, clip
 from .ops_reduce import sum, mean, max, min, var, argmax, argmin, logsumexp
 from .ops_shape import (reshape, flatten, permute_dims, transpose, swapaxes, expand_dims,
                         squeeze, broadcast_to, concatenate, stack)
 from .ops_matrix import matmul, softmax, log_softmax
+from .ops_sort import sort, argsort, cumsum, nonzero, searchsorted, repeat, tile
 from .ops_conv import (conv2d, conv1d, max_pool2d, avg_pool2d, max_pool1d, avg_pool1d,
                        global_avg_pool2d, global_max_pool2d, global_avg_pool1d,
                        global_max_pool1d)
@@ -33,17 +32,21 @@ from ._config import show_config
 __all__ = [
     "Tensor", "tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full",
     "zeros_like", "ones_like", "arange", "eye", "float32", "float64", "int32", "int64", "bool",
-    "add", "subtract", "multiply", "divide", "power", "negative", "maximum", "minimum",
-    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "exp", "log",
-    "sqrt", "abs", "square", "tanh", "sigmoid", "relu", "sign", "reciprocal", "where", "clip",
-    "floor_divide", "remainder", "sum", "mean", "max", "min", "var", "argmax", "argmin", "logsumexp", "reshape", "flatten",
+    "where", "clip",
+    "floor_divide", "remainder", "sum", "mean", "max", "min", "var", "argmax", "argmin",
+    "logsumexp", "reshape", "flatten",
     "permute_dims", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
     "concatenate", "stack", "matmul", "softmax", "log_softmax", "conv2d", "conv1d",
     "max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "global_avg_pool2d",
     "global_max_pool2d", "global_avg_pool1d", "global_max_pool1d", "no_grad", "enable_grad",
     "is_grad_enabled", "autograd", "random", "set_backend", "get_backend", "set_num_threads",
-    "get_num_threads", "show_config",
+    "get_num_threads", "show_config", "sort", "argsort", "cumsum", "nonzero", "searchsorted",
+    "repeat", "tile",
 ]
+
+# Every op of the op table (tensorcore/_optable.py) is a function of the package.
+globals().update({_name: getattr(_ew, _name) for _name in _optable.names()})
+__all__ += list(_optable.names())
 
 
 def __getattr__(name: str):

@@ -17,7 +17,17 @@ import sys
 import time
 from typing import Callable
 
-THREADS = 2
+def _usable_cpus() -> int:
+    """CPUs this process may run on (the affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+# Threads given to every side (tensorcore, NumPy's BLAS, PyTorch): the usable CPUs unless
+# --threads says otherwise (set by main before any case runs).
+THREADS = _usable_cpus()
 RNG_SEED = 0
 # Pause after each timed block (see measure).
 SETTLE_SECONDS = 0.25
@@ -32,7 +42,7 @@ def _env_for_numpy() -> None:
 
 
 def _torch():
-    """The torch module (2 threads) or None when it is not installed."""
+    """The torch module (THREADS threads) or None when it is not installed."""
     try:
         import torch
     except ImportError:
@@ -277,6 +287,7 @@ def run(names: list[str], repeats: int, out=sys.stdout) -> list[tuple]:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the benchmarks, print the table; exit status 0."""
+    global THREADS
     parser = argparse.ArgumentParser(prog="python -m tensorcore bench",
                                      description="tensorcore vs NumPy/PyTorch, as ratios "
                                                  "(reference time / tensorcore time).")
@@ -284,7 +295,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None,
                         help="substrings selecting cases (default: all)")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--threads", type=int, default=None,
+                        help=f"threads for every side (default: usable CPUs, {THREADS})")
     args = parser.parse_args([] if argv is None else argv)
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads must be >= 1, received {args.threads}")
+        THREADS = args.threads
     if args.list:
         for name, (_, target, ref_name, _) in CASES.items():
             print(f"{name}  (target >= {target} vs {ref_name})")

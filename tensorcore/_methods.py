@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from . import _optable as optable
 from . import ops_elementwise as ew
 from . import ops_index, ops_matrix, ops_reduce, ops_shape
+from . import autograd
+from ._dispatch import check_target
+from ._tape import is_grad_enabled, no_grad
 from .tensor import Tensor
 
 
@@ -41,7 +45,6 @@ def floor_divide(a, b) -> Tensor:
 def _floor_divide_checked(a, b) -> Tensor:
     """floor_divide on operands already checked by _division_operands."""
     from .array_api._elementwise import floor_divide as _floor_divide
-    from .autograd import no_grad
 
     with no_grad():
         return _floor_divide(a, b)
@@ -55,6 +58,12 @@ def remainder(a, b) -> Tensor:
     r = ew.subtract(a, ew.multiply(b, q))
     if r.dtype.kind == "f":  # q == 0: a itself (exact, and 3 % inf stays 3 as in NumPy)
         r = ew.where(ew.equal(q, 0), a, r)
+        # a finite nonzero a and an infinite b of the other sign: b itself, as NumPy
+        # (-3 % inf is inf, 3 % -inf is -inf), since floor(a / b) is -1 there, not -0.
+        b_inf = ew.equal(ew.abs(b), float("inf"))
+        a_finite = ew.less(ew.abs(a), float("inf"))
+        opposite = ew.less(ew.multiply(ew.sign(a), ew.sign(b)), 0)
+        r = ew.where(ew.multiply(ew.multiply(b_inf, a_finite), opposite), b, r)
     else:
         r = ew.where(ew.equal(b, 0), 0, r)
     return r
@@ -88,8 +97,83 @@ def _invert(self) -> Tensor:
     return ew.equal(self, False)
 
 
+def _inplace(symbol: str, fn):
+    """`x symbol= y`: computes fn(x, y) and writes it into x's own buffer (the standard's
+    in-place semantics: views of x see the change). Refused with a clear error when x is
+    part of a recorded graph (it requires grad or was produced by a recorded op, with grad
+    mode on), when the result's dtype or shape differs from x's, or x is read-only."""
+    from .autograd import is_grad_enabled, no_grad
+    from .backend import current as backend
+
+    def operator(self, other):
+        if (self.requires_grad or self._node is not None) and is_grad_enabled():
+            raise RuntimeError(f"{symbol}: in-place update of a tensor that is part of a "
+                               "recorded graph (it requires grad or was produced by a "
+                               "recorded op); use the out-of-place operator or tc.no_grad()")
+        if not self.data.flags.writeable:
+            raise ValueError(f"{symbol}: the tensor is read-only (a broadcast view)")
+        with no_grad():
+            result = fn(self, other)
+        if result.dtype != self.dtype:
+            raise TypeError(f"{symbol}: the result has dtype {result.dtype} but the array "
+                            f"has dtype {self.dtype}; an in-place operator cannot change "
+                            "the dtype")
+        if result.shape != self.shape:
+            raise ValueError(f"{symbol}: the result has shape {result.shape} but the array "
+                             f"has shape {self.shape}; an in-place operator cannot change "
+                             "the shape")
+        if self.size:
+            backend().copy(result.data, self.data)
+        self._version += 1
+        return self
+
+    operator.__name__ = f"__i{fn.__name__}__"
+    return operator
+
+
+def _array_namespace(self, *, api_version: str | None = None):
+    """The array API standard namespace, tensorcore.array_api (2023.12)."""
+    if api_version not in (None, "2021.12", "2022.12", "2023.12"):
+        raise ValueError(f"__array_namespace__: unsupported api_version {api_version!r}; "
+                         "expected None or '2023.12'")
+    from . import array_api  # the namespace sits above the core and imports it
+
+    return array_api
+
+
+def _mT(self) -> Tensor:
+    """The last two axes swapped (a view)."""
+    if self.ndim < 2:
+        raise ValueError(f"mT: expected at least 2 dims, received shape {self.shape}")
+    return ops_shape.swapaxes(self, -1, -2)
+
+
+def _setitem(self, key, value) -> None:
+    """self[key] = value, in place (not recorded by autodiff)."""
+    if self.requires_grad and is_grad_enabled():
+        raise RuntimeError("__setitem__: in-place assignment into a tensor that requires "
+                           "grad is not recorded; do it under tc.no_grad()")
+    check_target("__setitem__", self.data)
+    view = ops_index.index_view(self, key, "__setitem__")
+    if view is not None:
+        Tensor._wrap(view)._write("__setitem__", None, value)
+    else:
+        ops_index.setitem_advanced(self, key, value)
+    self._version += 1
+
+
+def _backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    """Backpropagate from this tensor into `.grad` of the leaves (grad= if not scalar)."""
+    autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+
 def _install() -> None:
     T = Tensor
+    T.backward = _backward
+    T.__array_namespace__ = _array_namespace
+    T.mT = property(_mT)
+    T.astype = ew.astype
+    T.__setitem__ = _setitem
     # ---- arithmetic operators (reflected forms take Python scalars and ndarrays)
     T.__add__, T.__radd__ = ew.add, _swap(ew.add)
     T.__sub__, T.__rsub__ = ew.subtract, _swap(ew.subtract)
@@ -104,7 +188,12 @@ def _install() -> None:
         setattr(T, f"__{dunder}__", forward)
         setattr(T, f"__r{dunder}__", forward)  # and/or/xor commute
     T.__invert__ = _invert
+    for symbol, dunder in (("+=", "add"), ("-=", "sub"), ("*=", "mul"), ("/=", "truediv"),
+                           ("//=", "floordiv"), ("%=", "mod"), ("**=", "pow"),
+                           ("&=", "and"), ("|=", "or"), ("^=", "xor")):
+        setattr(T, f"__i{dunder}__", _inplace(symbol, getattr(T, f"__{dunder}__")))
     T.__matmul__, T.__rmatmul__ = ops_matrix.matmul, _swap(ops_matrix.matmul)
+    T.__imatmul__ = _inplace("@=", ops_matrix.matmul)
     T.__neg__ = ew.negative
     T.__pos__ = lambda self: self
     T.__abs__ = ew.abs
@@ -115,11 +204,9 @@ def _install() -> None:
     # ---- indexing
     T.__getitem__ = ops_index.getitem
     # ---- elementwise methods
-    for name in ("add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
-                 "exp", "log", "sqrt", "abs", "square", "tanh", "sigmoid", "relu", "sign",
-                 "reciprocal", "clip"):
+    for name in optable.method_names():   # every op-table row marked as a method
         setattr(T, name, getattr(ew, name))
-    T.negative = ew.negative
+    T.clip = ew.clip
     # ---- reductions
     for name in ("sum", "mean", "max", "min", "var", "argmax", "argmin", "logsumexp"):
         setattr(T, name, getattr(ops_reduce, name))

@@ -11,91 +11,14 @@ is summed back to the parent's shape by `_sum_to_shape` before it is accumulated
 
 from __future__ import annotations
 
-import threading
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-class _GradState(threading.local):
-    """Per-thread grad mode (on by default in every thread)."""
-
-    enabled = True
-
-
-_state = _GradState()
-
-
-def is_grad_enabled() -> bool:
-    """True when ops record the graph (the default; off inside `no_grad()`)."""
-    return _state.enabled
-
-
-def _set_grad_enabled(flag: bool) -> bool:
-    previous = _state.enabled
-    _state.enabled = flag
-    return previous
-
-
-class no_grad:
-    """Context manager (and decorator) that turns graph recording off."""
-
-    def __enter__(self) -> None:
-        self._previous = _set_grad_enabled(False)
-
-    def __exit__(self, *exc) -> None:
-        _set_grad_enabled(self._previous)
-
-    def __call__(self, fn: Callable) -> Callable:
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-        wrapper.__name__ = getattr(fn, "__name__", "wrapper")
-        wrapper.__doc__ = getattr(fn, "__doc__", None)
-        return wrapper
-
-
-class enable_grad(no_grad):
-    """Context manager that turns graph recording back on (inside a no_grad block)."""
-
-    def __enter__(self) -> None:
-        self._previous = _set_grad_enabled(True)
-
-
-class GradFn:
-    """A description of the op that produced a tensor (what `tensor.grad_fn` returns)."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
-
-
-def needs_grad(*tensors) -> bool:
-    """True when grad mode is on and any of the given tensors requires grad."""
-    if not is_grad_enabled():
-        return False
-    for t in tensors:
-        if getattr(t, "requires_grad", False):
-            return True
-    return False
-
-
-def attach(out, parents: tuple, backward: Callable, name: str):
-    """Record `out` (a Tensor) as produced by `name` from `parents`; returns out.
-
-    `backward(grad, out)` returns one gradient (Tensor or None) per parent; it may return
-    gradients in the broadcast output shape (the engine sums them back). The record lives
-    on the tensor itself: `_node = (backward, name)` and `_parents`; after a backward pass
-    without retain_graph the rule becomes None (released) and the parents are dropped.
-    The node also saves the version of each parent and of `out`: backward refuses to run
-    the rule once any of them was written in place since (its values are stale)."""
-    out.requires_grad = True
-    out._node = (backward, name, (out._version,) + tuple(p._version for p in parents))
-    out._parents = parents
-    return out
+from . import ops_reduce
+from ._tape import (GradFn, _set_grad_enabled, _state, attach, enable_grad,  # noqa: F401
+                    is_grad_enabled, needs_grad, no_grad)
+from .tensor import Tensor, as_tensor, ones_like
 
 
 def _check_versions(tensor) -> None:
@@ -123,7 +46,6 @@ def custom_op(out: np.ndarray, parents: tuple, backward: Callable, name: str = "
     `backward(grad_out)` receives the output gradient as a Tensor and returns one gradient
     Tensor (or None) per parent, shaped like that parent, computed with Tensor ops.
     """
-    from .tensor import Tensor
     if not isinstance(out, np.ndarray):
         raise TypeError(f"custom_op: out must be a numpy.ndarray, received {type(out).__name__}")
     parents = tuple(parents)
@@ -140,7 +62,6 @@ def _sum_to_shape(grad, shape: tuple):
     """Sum a gradient produced in a broadcast shape back down to `shape`."""
     if grad.shape == shape:
         return grad
-    from . import ops_reduce
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
@@ -201,7 +122,6 @@ def _run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
     complete, i.e. the last recorded edge into it has been processed, while the rest of
     the backward pass still runs.
     """
-    from .tensor import Tensor
     order = _topological_order(roots)
     uses = _pending_uses(order, capture) if on_ready is not None else None
     grads: dict[int, Tensor] = {}
@@ -282,7 +202,6 @@ def _deliver(leaf, grad, capture, delivered: set) -> None:
 
 
 def _check_roots(op: str, outputs, grad_outputs):
-    from .tensor import Tensor, as_tensor
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
@@ -305,7 +224,6 @@ def _check_roots(op: str, outputs, grad_outputs):
                 raise RuntimeError(
                     f"{op}: grad can be implicitly created only for scalar outputs; received "
                     f"an output of shape {out.shape}; pass grad= (a tensor of that shape)")
-            from .tensor import ones_like
             g = ones_like(out)
         else:
             g = as_tensor(g, dtype=out.dtype)
@@ -332,7 +250,6 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
     complete, while backward still runs on earlier layers (data-parallel training starts
     communicating it there); unused inputs are not reported.
     """
-    from .tensor import Tensor
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
     for t in inputs:

@@ -47,14 +47,14 @@ import numpy as np
 from numba.core.errors import TypingError
 from numba.extending import overload
 
-from . import _C
+from . import _C, _optable
 
 # ---------------------------------------------------------------------- codes (tensorcore.h)
 FLOAT32, FLOAT64, INT32, INT64, BOOL = 0, 1, 2, 3, 4
 OK = 0
-ADD, SUBTRACT, MULTIPLY, DIVIDE, POWER, MAXIMUM, MINIMUM = 0, 1, 2, 3, 4, 5, 6
-EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL = 7, 8, 9, 10, 11, 12
-NEGATIVE, ABS, SQUARE, RELU, SIGN, EXP, LOG, SQRT, TANH, SIGMOID, RECIPROCAL = range(11)
+# Elementwise op codes: every row of the op table as <NAME> = TC_<NAME> of the compiled core
+# (ADD, EQUAL, EXP, LOG1P, ...), so a new op is usable here without editing this file.
+globals().update({op.name.upper(): getattr(_C.lib, op.c_name) for op in _optable.primitives()})
 REDUCE_SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_MEAN, REDUCE_VAR = 0, 1, 2, 3, 4
 
 _DTYPE_CODES = {"float32": FLOAT32, "float64": FLOAT64, "int32": INT32, "int64": INT64,
@@ -76,6 +76,7 @@ tc_gemm = _function("tc_gemm", _I, _I64, _I64, _I64, _F64, _P, _I64, _I64, _P, _
 tc_matmul = _function("tc_matmul", _I, _I, _P, _P, _P, _P, _I64, _I64, _I64, _P, _I64, _I64,
                       _P, _I64, _I64, _P, _I64, _I64)
 tc_binary = _function("tc_binary", _I, _I, _I, _P, _P, _P, _P, _P, _P, _P)
+tc_binary_result_dtype = _function("tc_binary_result_dtype", _I, _I)
 tc_unary = _function("tc_unary", _I, _I, _I, _P, _P, _P, _P, _P)
 tc_where = _function("tc_where", _I, _I, _P, _P, _P, _P, _P, _P, _P, _P, _P)
 tc_copy = _function("tc_copy", _I, _I, _I, _P, _P, _P, _P, _P)
@@ -241,7 +242,7 @@ def binary(op, a, b, out):
     _check_shapes(a, out)
     _check_shapes(b, out)
     code = dtype_code(a)
-    out_code = BOOL if op >= EQUAL else code
+    out_code = tc_binary_result_dtype(op, code)
     if dtype_code(b) != code or dtype_code(out) != out_code:
         raise ValueError("tensorcore.numba_interop.binary: a and b need one dtype; out that "
                          "dtype (bool for comparisons)")

@@ -21,9 +21,11 @@ import numpy as np
 
 from . import dtypes
 from ._dispatch import cast, contiguous
-from .autograd import attach, needs_grad
+from ._tape import attach, needs_grad
+from .ops_reduce import max as reduce_max
+from .ops_reduce import mean
 from .backend import current as backend
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 
 _FLOATS = (dtypes.float32, dtypes.float64)
 
@@ -32,7 +34,6 @@ def _input(x: Any, op: str, what: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (np.ndarray, list, tuple, numbers.Number)):
-        from .tensor import as_tensor
         return as_tensor(x)
     raise TypeError(f"{op}: {what} must be a Tensor or array, received {type(x).__name__}")
 
@@ -276,25 +277,21 @@ def _global(op: str, x: Any, keepdims: bool, rank: int, reduce) -> Tensor:
 
 def global_avg_pool2d(x: Any, keepdims: bool = False) -> Tensor:
     """Mean over H and W of x (N, H, W, C): (N, C), or (N, 1, 1, C) with keepdims."""
-    from .ops_reduce import mean
     return _global("global_avg_pool2d", x, keepdims, 2, mean)
 
 
 def global_max_pool2d(x: Any, keepdims: bool = False) -> Tensor:
     """Max over H and W of x (N, H, W, C): (N, C), or (N, 1, 1, C) with keepdims."""
-    from .ops_reduce import max as reduce_max
     return _global("global_max_pool2d", x, keepdims, 2, reduce_max)
 
 
 def global_avg_pool1d(x: Any, keepdims: bool = False) -> Tensor:
     """Mean over L of x (N, L, C)."""
-    from .ops_reduce import mean
     return _global("global_avg_pool1d", x, keepdims, 1, mean)
 
 
 def global_max_pool1d(x: Any, keepdims: bool = False) -> Tensor:
     """Max over L of x (N, L, C)."""
-    from .ops_reduce import max as reduce_max
     return _global("global_max_pool1d", x, keepdims, 1, reduce_max)
 
 

@@ -8,21 +8,23 @@ back to each input's shape.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 
+from . import _optable as optable
 from . import dtypes
 from ._dispatch import (accept_array, broadcast_shapes, cast, check_dtype, expand, is_scalar,
                         scalar_array)
-from .autograd import attach, is_grad_enabled, needs_grad
+from ._tape import attach, is_grad_enabled, needs_grad
 from .backend import current as backend
 from .tensor import Tensor, as_tensor
 
 _ALL = dtypes.SUPPORTED
 _NUMERIC = (dtypes.float32, dtypes.float64, dtypes.int32, dtypes.int64)
-_ARITH = {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum"}
-_COMPARE = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"}
+_DTYPE_RULE = {op.name: op.dtypes for op in optable.OPS}
+_COMPARE = frozenset(op.name for op in optable.family(optable.BINARY) if op.bool_result)
 
 
 # ---------------------------------------------------------------------- operand handling
@@ -81,7 +83,8 @@ def _binary_kernel(op: str, a: np.ndarray, b: np.ndarray, dtype: np.dtype,
     return out
 
 
-_FAST_BINARY = {"add", "subtract", "multiply", "divide", "maximum", "minimum", "power"}
+# float ops of one dtype and shape skip promotion (the common case in training)
+_FAST_BINARY = frozenset(op.name for op in optable.family(optable.BINARY) if not op.bool_result)
 
 
 def _binary(op: str, a: Any, b: Any, rule=None) -> Tensor:
@@ -102,12 +105,14 @@ def _binary(op: str, a: Any, b: Any, rule=None) -> Tensor:
     if op in _COMPARE:
         data = _binary_kernel(op, ta.data, tb.data, dtype, dtypes.bool_, op)
         return Tensor._wrap(data)
-    if dtype == dtypes.bool_ and op not in ("add", "multiply", "maximum", "minimum"):
-        if op == "subtract":
-            raise TypeError("subtract: boolean subtract is not supported; use logical ops")
-        dtype = dtypes.int64 if op == "power" else dtype
-    if op == "divide" and dtype.kind != "f":
-        dtype = dtypes.float64
+    rule_ = _DTYPE_RULE[op]
+    if rule_ == optable.FLOAT and dtype.kind != "f":
+        dtype = dtypes.float64  # as NumPy: true division of integers gives float64
+    elif rule_ == optable.NUMERIC and dtype == dtypes.bool_:
+        if op != "power":
+            raise TypeError(f"{op}: boolean {op} is not supported; use logical ops or cast "
+                            "to an integer dtype first")
+        dtype = dtypes.int64
     if op == "power" and dtype.kind in "iu":
         _check_integer_power(tb.data)
     data = _binary_kernel(op, ta.data, tb.data, dtype, dtype, op)
@@ -127,126 +132,12 @@ def _check_integer_power(exponent: np.ndarray) -> None:
                          "use a float base")
 
 
-# ---------------------------------------------------------------------- arithmetic
-def _add_rule(g, out):
-    return g, g
-
-
-def _sub_rule(g, out):
-    return g, negative(g)
-
-
-def _mul_rule(g, out):
-    a, b = out._parents
-    return (multiply(g, b) if a.requires_grad else None,
-            multiply(g, a) if b.requires_grad else None)
-
-
-def _div_rule(g, out):
-    a, b = out._parents
-    ga = divide(g, b) if a.requires_grad else None
-    gb = negative(divide(multiply(g, out), b)) if b.requires_grad else None
-    return ga, gb
-
-
-def _pow_rule(g, out):
-    a, b = out._parents
-    ga = gb = None
-    if a.requires_grad:
-        ga = multiply(g, multiply(b, power(a, subtract(b, 1))))
-    if b.requires_grad:
-        base_zero = multiply(equal(a, 0), greater_equal(b, 0))
-        gb = where(base_zero, 0, multiply(g, multiply(out, log(a))))
-    return ga, gb
-
-
-def add(a: Any, b: Any) -> Tensor:
-    """a + b, elementwise with broadcasting."""
-    return _binary("add", a, b, _add_rule)
-
-
-def subtract(a: Any, b: Any) -> Tensor:
-    """a - b, elementwise with broadcasting."""
-    return _binary("subtract", a, b, _sub_rule)
-
-
-def multiply(a: Any, b: Any) -> Tensor:
-    """a * b, elementwise with broadcasting."""
-    return _binary("multiply", a, b, _mul_rule)
-
-
-def divide(a: Any, b: Any) -> Tensor:
-    """a / b (true division: integers give float64)."""
-    return _binary("divide", a, b, _div_rule)
-
-
-def power(a: Any, b: Any) -> Tensor:
-    """a ** b elementwise (integer bases need non-negative integer exponents)."""
-    return _binary("power", a, b, _pow_rule)
-
-
-def _minmax_rule(strict_op: str):
-    def rule(g, out):
-        # PyTorch convention: the gradient goes to the winner; ties split it evenly.
-        a, b = out._parents
-        half = multiply(g, 0.5)
-        tie = equal(a, b)
-        ga = gb = None
-        if a.requires_grad:
-            ga = where(_binary(strict_op, a, b), g, where(tie, half, 0))
-        if b.requires_grad:
-            gb = where(_binary(strict_op, b, a), g, where(tie, half, 0))
-        return ga, gb
-    return rule
-
-
-_max_rule = _minmax_rule("greater")
-_min_rule = _minmax_rule("less")
-
-
-def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise maximum (NaN propagates)."""
-    return _binary("maximum", a, b, _max_rule)
-
-
-def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise minimum (NaN propagates)."""
-    return _binary("minimum", a, b, _min_rule)
-
-
-# ---------------------------------------------------------------------- comparisons
-def equal(a: Any, b: Any) -> Tensor:
-    """a == b elementwise, as a bool tensor."""
-    return _binary("equal", a, b)
-
-
-def not_equal(a: Any, b: Any) -> Tensor:
-    """a != b elementwise, as a bool tensor."""
-    return _binary("not_equal", a, b)
-
-
-def less(a: Any, b: Any) -> Tensor:
-    """a < b elementwise, as a bool tensor."""
-    return _binary("less", a, b)
-
-
-def less_equal(a: Any, b: Any) -> Tensor:
-    """a <= b elementwise, as a bool tensor."""
-    return _binary("less_equal", a, b)
-
-
-def greater(a: Any, b: Any) -> Tensor:
-    """a > b elementwise, as a bool tensor."""
-    return _binary("greater", a, b)
-
-
-def greater_equal(a: Any, b: Any) -> Tensor:
-    """a >= b elementwise, as a bool tensor."""
-    return _binary("greater_equal", a, b)
-
-
-# ---------------------------------------------------------------------- unary math
-_FLOAT_ONLY = {"exp", "log", "sqrt", "tanh", "sigmoid", "reciprocal"}
+# ---------------------------------------------------------------------- table ops
+# Every row of the op table (tensorcore/_optable.py) becomes a module-level function here:
+# primitives call their kernel through _unary / _binary, composed rows run their `impl`.
+# Gradient rules of the table take this module as their op namespace.
+_self = sys.modules[__name__]
+_FLOAT_ONLY = optable.float_only()
 
 
 def _unary(op: str, x: Any, rule=None) -> Tensor:
@@ -271,64 +162,46 @@ def _unary(op: str, x: Any, rule=None) -> Tensor:
     return result
 
 
-def negative(x: Any) -> Tensor:
-    """-x elementwise."""
-    return _unary("negative", x, lambda g, out: negative(g))
+def _unary_rule(grad):
+    """The engine's rule (g, out) -> (gx,) for a table rule grad(t, g, out, x)."""
+    return lambda g, out: (grad(_self, g, out, out._parents[0]),)
 
 
-def exp(x: Any) -> Tensor:
-    """e ** x elementwise."""
-    return _unary("exp", x, lambda g, out: multiply(g, out))
+def _binary_rule(grad):
+    """The engine's rule (g, out) -> (ga, gb) for a table rule grad(t, g, out, a, b)."""
+    return lambda g, out: grad(_self, g, out, *out._parents)
 
 
-def log(x: Any) -> Tensor:
-    """Natural logarithm elementwise."""
-    tx = _tensor(x, "log")
-    return _unary("log", tx, lambda g, out: divide(g, tx))
+def _table_function(op: optable.OpDef):
+    """The public function of one table row."""
+    name = op.name
+    if op.family == optable.UNARY:
+        rule = None if op.grad is None else _unary_rule(op.grad)
+
+        def function(x: Any) -> Tensor:
+            return _unary(name, x, rule)
+    elif op.family == optable.BINARY:
+        rule = None if op.grad is None else _binary_rule(op.grad)
+
+        def function(a: Any, b: Any) -> Tensor:
+            return _binary(name, a, b, rule)
+    else:
+        impl = op.impl
+
+        def function(*args: Any) -> Tensor:
+            if len(args) != op.arity:
+                raise TypeError(f"{name}: expected {op.arity} argument(s), received "
+                                f"{len(args)}")
+            return impl(_self, *(_tensor(x, name) for x in args))
+    function.__name__ = function.__qualname__ = name
+    function.__module__ = __name__
+    function.__doc__ = op.doc
+    return function
 
 
-def sqrt(x: Any) -> Tensor:
-    """Square root elementwise."""
-    return _unary("sqrt", x, lambda g, out: divide(g, multiply(out, 2)))
-
-
-def abs(x: Any) -> Tensor:  # noqa: A001 - NumPy's name
-    """|x| elementwise."""
-    tx = _tensor(x, "abs")
-    return _unary("abs", tx, lambda g, out: multiply(g, sign(tx)))
-
-
-def square(x: Any) -> Tensor:
-    """x * x elementwise."""
-    tx = _tensor(x, "square")
-    return _unary("square", tx, lambda g, out: multiply(g, multiply(tx, 2)))
-
-
-def tanh(x: Any) -> Tensor:
-    """Hyperbolic tangent elementwise."""
-    return _unary("tanh", x, lambda g, out: multiply(g, subtract(1, square(out))))
-
-
-def sigmoid(x: Any) -> Tensor:
-    """1 / (1 + e ** -x) elementwise, stable for large |x|."""
-    return _unary("sigmoid", x,
-                  lambda g, out: multiply(g, multiply(out, subtract(1, out))))
-
-
-def relu(x: Any) -> Tensor:
-    """max(x, 0) elementwise (gradient 0 at 0, as PyTorch)."""
-    tx = _tensor(x, "relu")
-    return _unary("relu", tx, lambda g, out: where(greater(tx, 0), g, 0))
-
-
-def sign(x: Any) -> Tensor:
-    """-1, 0 or 1 by the sign of x (gradient 0)."""
-    return _unary("sign", x, lambda g, out: multiply(g, 0))
-
-
-def reciprocal(x: Any) -> Tensor:
-    """1 / x elementwise."""
-    return _unary("reciprocal", x, lambda g, out: negative(multiply(g, square(out))))
+for _op in optable.OPS:
+    globals()[_op.name] = _table_function(_op)
+del _op
 
 
 # ---------------------------------------------------------------------- where, clip, astype
@@ -372,18 +245,18 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
             def rule(g, _out):
                 inside = None
                 if lo is not None:
-                    inside = greater_equal(tx, lo)
+                    inside = _self.greater_equal(tx, lo)
                 if hi is not None:
-                    upper = less_equal(tx, hi)
-                    inside = upper if inside is None else multiply(inside, upper)
+                    upper = _self.less_equal(tx, hi)
+                    inside = upper if inside is None else _self.multiply(inside, upper)
                 return (where(inside, g, 0),)
             attach(result, (tx,), rule, "clip")
         return result
     result = tx
     if lo is not None:
-        result = maximum(result, lo)
+        result = _self.maximum(result, lo)
     if hi is not None:
-        result = minimum(result, hi)
+        result = _self.minimum(result, hi)
     return result
 
 

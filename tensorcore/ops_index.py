@@ -9,9 +9,22 @@ from typing import Any
 import numpy as np
 
 from ._dispatch import check_target, contiguous
-from .autograd import attach, needs_grad
+from ._tape import attach, needs_grad
 from .backend import current as backend
 from .tensor import Tensor
+
+
+def _slice_of_ints(item: slice, op: str) -> slice:
+    """A slice whose bounds that are one-element integer tensors become Python ints."""
+    parts = []
+    for part in (item.start, item.stop, item.step):
+        if isinstance(part, Tensor):
+            if part.dtype.kind not in "iu" or part.size != 1:
+                raise TypeError(f"{op}: slice bounds must be ints or None, received a "
+                                f"tensor of dtype {part.dtype} and shape {part.shape}")
+            part = int(part.item())
+        parts.append(part)
+    return slice(*parts)
 
 
 def _normalize_key(key: Any, op: str) -> tuple[tuple, bool]:
@@ -22,6 +35,9 @@ def _normalize_key(key: Any, op: str) -> tuple[tuple, bool]:
     for item in items:
         if item is None or item is Ellipsis or isinstance(item, slice):
             if isinstance(item, slice):
+                if any(isinstance(part, Tensor) for part in (item.start, item.stop,
+                                                             item.step)):
+                    item = _slice_of_ints(item, op)
                 for part in (item.start, item.stop, item.step):
                     if part is not None and (isinstance(part, bool) or
                                              not isinstance(part, (numbers.Integral,
@@ -74,8 +90,23 @@ def index_view(t: Tensor, key: Any, op: str = "__getitem__") -> np.ndarray | Non
     return view
 
 
+def _sole_mask(key: Any) -> Tensor | None:
+    """The bool array when `key` is one boolean array (alone or with a trailing Ellipsis)."""
+    if isinstance(key, tuple) and len(key) == 2 and key[1] is Ellipsis:
+        key = key[0]
+    if isinstance(key, Tensor) and key.dtype == np.bool_:
+        return key
+    if isinstance(key, np.ndarray) and key.dtype == np.bool_:
+        return Tensor._wrap(key)
+    return None
+
+
 def getitem(t: Tensor, key: Any) -> Tensor:
     """t[key]: a view for basic keys, a gathered copy for integer/bool array keys."""
+    mask = _sole_mask(key)
+    if mask is not None:
+        from .ops_sort import getitem_mask
+        return getitem_mask(t, mask)
     norm, advanced = _normalize_key(key, "__getitem__")
     data = _apply(t.data, norm, "__getitem__")
     if not advanced and not isinstance(data, np.ndarray):
@@ -110,6 +141,12 @@ def _index_backward(g: Tensor, shape: tuple, key: tuple, advanced: bool) -> Tens
 
 def setitem_advanced(t: Tensor, key: Any, value: Any) -> None:
     """t[key] = value for integer/bool array keys (last write wins, as NumPy)."""
+    check_target("__setitem__", t.data)
+    mask = _sole_mask(key)
+    if mask is not None:
+        from .ops_sort import setitem_mask
+        setitem_mask(t, mask, value)
+        return
     norm, _ = _normalize_key(key, "__setitem__")
     check_target("__setitem__", t.data)
     src = value.data if isinstance(value, Tensor) else value

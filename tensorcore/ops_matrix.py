@@ -8,9 +8,12 @@ import numpy as np
 
 from . import dtypes
 from ._dispatch import broadcast_shapes, cast, check_dtype, expand, normalize_axis
-from .autograd import attach, needs_grad
+from ._tape import attach, needs_grad
 from .backend import current as backend
 from .tensor import Tensor
+from .ops_elementwise import _source_dtype, _tensor, exp
+from .ops_reduce import sum as reduce_sum
+from .ops_shape import swapaxes
 
 _MATMUL_DTYPES = (dtypes.float32, dtypes.float64, dtypes.int32, dtypes.int64)
 
@@ -18,7 +21,6 @@ _MATMUL_DTYPES = (dtypes.float32, dtypes.float64, dtypes.int32, dtypes.int64)
 def _input(x: Any, op: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    from .ops_elementwise import _tensor
     return _tensor(x, op)
 
 
@@ -37,7 +39,6 @@ def _matmul_nd(a: Tensor, b: Tensor, dtype: np.dtype) -> Tensor:
     result = Tensor._wrap(out)
     if needs_grad(a, b):
         def rule(g, _o):
-            from .ops_shape import swapaxes
             ga = _matmul_nd(g, swapaxes(b, -1, -2), g.dtype) if a.requires_grad else None
             gb = _matmul_nd(swapaxes(a, -1, -2), g, g.dtype) if b.requires_grad else None
             return ga, gb
@@ -51,7 +52,6 @@ def matmul(a: Any, b: Any) -> Tensor:
     if ta.ndim == 0 or tb.ndim == 0:
         raise ValueError(f"matmul: operands must be at least 1-D, received shapes "
                          f"{ta.shape} and {tb.shape}; use * for scalars")
-    from .ops_elementwise import _source_dtype
     dtype = dtypes.storage_dtype(np.result_type(_source_dtype(a, ta), _source_dtype(b, tb)),
                                  "matmul")
     if dtype == dtypes.bool_:
@@ -85,11 +85,9 @@ def _softmax(x: Any, axis: int, log: bool) -> Tensor:
         backend().softmax(data, ax, out, log)
     result = Tensor._wrap(out)
     if needs_grad(tx):
-        from .ops_reduce import sum as reduce_sum
 
         if log:
             def rule(g, _o):
-                from .ops_elementwise import exp
                 return (g - exp(_o) * reduce_sum(g, axis=ax, keepdims=True),)
         else:
             def rule(g, _o):

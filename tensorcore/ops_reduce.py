@@ -12,15 +12,16 @@ import numpy as np
 
 from . import dtypes
 from ._dispatch import cast, contiguous, normalize_axes, normalize_axis
-from .autograd import attach, needs_grad
+from ._tape import attach, needs_grad
 from .backend import current as backend
 from .tensor import Tensor
+from .ops_elementwise import _tensor, equal, exp, where
+from .ops_shape import broadcast_to as _broadcast_to
 
 
 def _input(x: Any, op: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    from .ops_elementwise import _tensor
     return _tensor(x, op)
 
 
@@ -107,7 +108,6 @@ def _extreme(op: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
 
         def rule(g, _o):
             # Ties share the gradient evenly (as PyTorch's amax/amin).
-            from .ops_elementwise import equal, where
             mask = equal(tx, kept)
             count = sum(mask, axis=axes, keepdims=True).astype(g.dtype)
             share = _grad_to_input(g, shape, axes, keepdims) / count
@@ -154,7 +154,6 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
         shape = tx.shape
 
         def rule(g, _o):
-            from .ops_elementwise import exp
             lse = _grad_to_input(_o, shape, axes, keepdims)
             return (_grad_to_input(g, shape, axes, keepdims) * exp(tx - lse),)
         attach(result, (tx,), rule, "logsumexp")
@@ -199,7 +198,6 @@ def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def broadcast_to(x: Any, shape: Any) -> Tensor:
     """x viewed with `shape` by broadcasting (imported here for the reduce rules)."""
-    from .ops_shape import broadcast_to as _broadcast_to
     return _broadcast_to(x, shape)
 
 

@@ -11,15 +11,15 @@ import numpy as np
 
 from ._dispatch import (broadcast_shapes, contiguous, expand, normalize_axis,
                         normalize_shape)
-from .autograd import attach, needs_grad
+from ._tape import attach, needs_grad
 from .backend import current as backend
 from .tensor import Tensor
+from .ops_elementwise import _tensor
 
 
 def _input(x: Any, op: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    from .ops_elementwise import _tensor
     return _tensor(x, op)
 
 
@@ -94,8 +94,8 @@ def permute_dims(x: Any, axes: Sequence, _op: str = "permute_dims") -> Tensor:
     try:
         axes = tuple(axes)
     except TypeError:
-        raise TypeError(f"{_op}: axes must be a sequence of ints, received {axes!r}") \
-            from None
+        message = f"{_op}: axes must be a sequence of ints, received {axes!r}"
+        raise TypeError(message) from None
     perm = _check_perm(_op, axes, tx.ndim)
     result = Tensor._wrap(tx.data.transpose(perm))
     if needs_grad(tx):

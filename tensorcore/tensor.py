@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, dtypes
-from ._dispatch import accept_array, cast, check_rank, check_target, is_scalar, normalize_shape
+from . import _tape, dtypes
+from ._dispatch import (accept_array, broadcast_shapes, cast, check_rank, check_target, expand,
+                        is_scalar, normalize_shape, scalar_array)
 from .backend import current as backend
 
 
@@ -121,7 +122,7 @@ class Tensor:
     @property
     def grad_fn(self):
         """The recorded op that produced this tensor (None for leaves)."""
-        return None if self._node is None else autograd.GradFn(self._node[1])
+        return None if self._node is None else _tape.GradFn(self._node[1])
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         """Set requires_grad in place (floating-point leaves only)."""
@@ -184,14 +185,6 @@ class Tensor:
         """(device type, device id) for DLPack: (1, 0), the CPU."""
         return self.data.__dlpack_device__()
 
-    def __array_namespace__(self, *, api_version: str | None = None) -> Any:
-        """The array API standard namespace, tensorcore.array_api (2023.12)."""
-        if api_version not in (None, "2021.12", "2022.12", "2023.12"):
-            raise ValueError(f"__array_namespace__: unsupported api_version {api_version!r}; "
-                             "expected None or '2023.12'")
-        from . import array_api
-        return array_api
-
     @property
     def device(self) -> str:
         """Where the data lives: always "cpu"."""
@@ -202,14 +195,6 @@ class Tensor:
         if device != "cpu" or stream is not None:
             raise ValueError(f"to_device: unsupported device {device!r}; only 'cpu'")
         return self
-
-    @property
-    def mT(self) -> "Tensor":
-        """The last two axes swapped (a view)."""
-        from .ops_shape import swapaxes
-        if self.ndim < 2:
-            raise ValueError(f"mT: expected at least 2 dims, received shape {self.shape}")
-        return swapaxes(self, -1, -2)
 
     def item(self) -> Any:
         """The single element as a Python scalar."""
@@ -236,11 +221,6 @@ class Tensor:
         if out.size:
             backend().copy(d, out)
         return Tensor._wrap(out)
-
-    def astype(self, dtype: Any) -> "Tensor":
-        """A copy converted to `dtype` (differentiable between float dtypes)."""
-        from .ops_elementwise import astype
-        return astype(self, dtype)
 
     def __bool__(self) -> bool:
         if self.size != 1:
@@ -275,10 +255,7 @@ class Tensor:
         return self.__repr__()
 
     # ------------------------------------------------------------------ autodiff
-    def backward(self, grad: Any = None, retain_graph: bool = False,
-                 create_graph: bool = False) -> None:
-        """Backpropagate from this tensor into `.grad` of the leaves (grad= if not scalar)."""
-        autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+    # backward() is attached in _methods.py (autograd.py sits above this module).
 
     def zero_grad(self) -> None:
         """Drop the accumulated gradient."""
@@ -291,7 +268,6 @@ class Tensor:
 
     def _write(self, name: str, op: str | None, value: Any) -> "Tensor":
         """self[...] = value (op None) or self[...] = self <op> value, in place."""
-        from ._dispatch import broadcast_shapes, expand, scalar_array
         check_target(name, self.data)
         if op == "subtract" and self.dtype == dtypes.bool_:
             raise TypeError(f"{name}: subtract is not defined for bool tensors; use "
@@ -337,19 +313,8 @@ class Tensor:
         """Subtract in place (not recorded by autodiff)."""
         return self._assign("subtract", value)
 
-    def __setitem__(self, key: Any, value: Any) -> None:
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError("__setitem__: in-place assignment into a tensor that requires "
-                               "grad is not recorded; do it under tc.no_grad()")
-        from .ops_index import index_view
-        check_target("__setitem__", self.data)
-        view = index_view(self, key, "__setitem__")
-        if view is not None:
-            Tensor._wrap(view)._write("__setitem__", None, value)
-        else:
-            from .ops_index import setitem_advanced
-            setitem_advanced(self, key, value)
-        self._version += 1
+    # Defined by the op modules and attached in _methods.py (they import this module):
+    # astype, mT, __setitem__, __array_namespace__, the operators and the op methods.
 
 
 # ---------------------------------------------------------------------- creation
@@ -409,7 +374,6 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = F
         dtype = dtypes.bool_ if isinstance(fill_value, (bool, np.bool_)) else \
             dtypes.int64 if isinstance(fill_value, numbers.Integral) else dtypes.float32
     dtype = dtypes.as_dtype(dtype, _op)
-    from ._dispatch import scalar_array
     out = np.empty(shape, dtype)
     if out.size:
         backend().copy(np.lib.stride_tricks.as_strided(

@@ -24,21 +24,18 @@ settings.load_profile("long" if os.environ.get("TENSORCORE_FUZZ") == "long" else
 BACKENDS = [b for b in os.environ.get("TENSORCORE_TEST_BACKENDS", "c,numba").split(",") if b]
 
 
-def _select(name: str) -> None:
+def _selection(name: str):
     if name == "reference":
         from tensorcore.testing import reference_backend
-        tc_backend._use(reference_backend, "reference")
-    else:
-        tc.set_backend(name)
+        return reference_backend
+    return name
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     """Run the test once per backend, restoring the previous backend afterwards."""
-    previous = tc_backend._current, tc_backend._current_name
-    _select(request.param)
-    yield request.param
-    tc_backend._current, tc_backend._current_name = previous
+    with tc_backend.using(_selection(request.param)):
+        yield request.param
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,9 @@ import pytest
 import tensorcore as tc
 from tensorcore import callbacks, layers, models
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 class ScriptedLogs(callbacks.Callback):
     """Overwrites a logged value with a scripted sequence (listed before the tested callback)."""

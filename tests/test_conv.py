@@ -242,10 +242,8 @@ class _NoKernels:
 
 @pytest.fixture
 def no_kernels():
-    previous = tc_backend._current, tc_backend._current_name
-    tc_backend._use(_NoKernels(), "none")
-    yield
-    tc_backend._current, tc_backend._current_name = previous
+    with tc_backend.using(_NoKernels()):
+        yield
 
 
 X4 = np.zeros((2, 6, 6, 3), np.float32)

@@ -26,23 +26,21 @@ def _data():
 
 def train(backend: str, threads: int, seed: int = 7) -> list:
     """Train a small Sequential model 2 epochs with shuffling; return its weights."""
-    previous_backend = tc_backend._current, tc_backend._current_name
     previous_threads = tc.get_num_threads()
-    tc.set_backend(backend)
     tc.set_num_threads(threads)
     try:
-        x, y = _data()
-        tc.random.seed(seed)
-        model = models.Sequential([layers.Dense(128, activation="relu", input_shape=(64,)),
-                                   layers.Dropout(0.2),
-                                   layers.Dense(10, activation="softmax")])
-        model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        model.fit(x, y, epochs=2, batch_size=32, shuffle=True, verbose=0)
-        return model.get_weights()
+        with tc_backend.using(backend):
+            x, y = _data()
+            tc.random.seed(seed)
+            model = models.Sequential([layers.Dense(128, activation="relu", input_shape=(64,)),
+                                       layers.Dropout(0.2),
+                                       layers.Dense(10, activation="softmax")])
+            model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
+                          metrics=["accuracy"])
+            model.fit(x, y, epochs=2, batch_size=32, shuffle=True, verbose=0)
+            return model.get_weights()
     finally:
         tc.set_num_threads(previous_threads)
-        tc_backend._current, tc_backend._current_name = previous_backend
 
 
 def _identical(a: list, b: list) -> bool:
@@ -85,20 +83,18 @@ def test_report_cross_thread_and_cross_backend():
     # large kernels (threaded on both backends) directly too
     rng = np.random.default_rng(5)
     big = rng.normal(size=(1024, 1024)).astype(np.float32)
-    previous = tc_backend._current, tc_backend._current_name
     previous_threads = tc.get_num_threads()
     try:
         for name in BACKENDS:
-            tc.set_backend(name)
-            results = []
-            for threads in (1, 2):
-                tc.set_num_threads(threads)
-                t = tc.from_numpy(big)
-                results.append([(t @ t).numpy(), t.sum(axis=0).numpy(),
-                                np.asarray(t.sum().numpy()), tc.softmax(t).numpy()])
-            lines.append(f"{name} large kernels (matmul 1024^3, sums, softmax), 1 vs 2 "
-                         f"threads bitwise identical: {_identical(results[0], results[1])}")
+            with tc_backend.using(name):
+                results = []
+                for threads in (1, 2):
+                    tc.set_num_threads(threads)
+                    t = tc.from_numpy(big)
+                    results.append([(t @ t).numpy(), t.sum(axis=0).numpy(),
+                                    np.asarray(t.sum().numpy()), tc.softmax(t).numpy()])
+                lines.append(f"{name} large kernels (matmul 1024^3, sums, softmax), 1 vs 2 "
+                             f"threads bitwise identical: {_identical(results[0], results[1])}")
     finally:
         tc.set_num_threads(previous_threads)
-        tc_backend._current, tc_backend._current_name = previous
     print("\n".join(lines))

@@ -8,6 +8,9 @@ import pytest
 import tensorcore as tc
 from tensorcore import layers, models
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def _two_input_model():
     a, b = tc.Input((4,), name="a"), tc.Input((3,), name="b")

@@ -25,19 +25,15 @@ def _tol(dtype):
 @pytest.fixture
 def composite():
     """Run the body on the NumPy reference backend (no fused functions: composite path)."""
-    previous = tc_backend._current, tc_backend._current_name
-    tc_backend._use(reference_backend, "reference")
-    yield
-    tc_backend._use(*previous)
+    with tc_backend.using(reference_backend):
+        yield
 
 
 @pytest.fixture
 def c_only():
     """Run the body on the C backend (fused functions present)."""
-    previous = tc_backend._current, tc_backend._current_name
-    tc.set_backend("c")
-    yield
-    tc_backend._use(*previous)
+    with tc_backend.using("c"):
+        yield
 
 
 # ---- kernels against NumPy -------------------------------------------------------------
@@ -164,14 +160,21 @@ def test_adam_kernel(be, dtype, size):
 
 @pytest.mark.parametrize("be", FUSED_BACKENDS)
 def test_size_zero_kernels_return(be):
-    empty = np.empty((0, 4), np.float32)
-    be.bias_act(empty, np.zeros(4, np.float32), "relu")
-    be.softmax_crossentropy(empty, empty, np.empty(0, np.float32), None, None)
-    flat = np.empty(0, np.float32)
+    """Size-0 calls return without touching memory: the empty operands are views at the
+    start of sentinel buffers whose contents must stay as they were."""
+    rows = np.full((3, 4), 7.0, np.float32)
+    bias = np.full(4, -5.0, np.float32)
+    flat_buffer = np.full(16, 9.0, np.float32)
+    empty, flat = rows[:0], flat_buffer[:0]
+    be.bias_act(empty, bias, "relu")
+    be.softmax_crossentropy(empty, empty, flat, None, None)
     be.relu_backward(flat, flat, flat)
     be.sgd_update(flat, flat, None, 0.1, 0.0, False)
     be.rmsprop_update(flat, flat, flat, None, None, 0.1, 0.9, 0.0, 1e-7)
     be.adam_update(flat, flat, flat, flat, 0.1, 0.9, 0.999, 1e-7)
+    np.testing.assert_array_equal(rows, 7.0)
+    np.testing.assert_array_equal(bias, -5.0)
+    np.testing.assert_array_equal(flat_buffer, 9.0)
 
 
 # ---- fused library paths against the composite path ------------------------------------

@@ -255,9 +255,8 @@ def run_program(program: Program, backends: list[str], driver_choices: list[int]
 @pytest.fixture
 def restore_backend():
     """Put the previously active backend back after the test."""
-    previous = tc_backend._current, tc_backend._current_name
-    yield
-    tc_backend._current, tc_backend._current_name = previous
+    with tc_backend.using(tc.get_backend()):
+        yield
 
 
 @FUZZ_SETTINGS

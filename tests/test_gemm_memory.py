@@ -55,7 +55,8 @@ def test_dot_of_5e7_elements_keeps_rss_flat():
         "r = float(tc.matmul(a, b).numpy())\n"
         "after = rss()\n"
         "del a, b\n"
-        "print(json.dumps({'r': r, 'rise': after - before, 'peak': peak() - max(peak0, before)}))\n")
+        "print(json.dumps({'r': r, 'rise': after - before,\n"
+        "                  'peak': peak() - max(peak0, before)}))\n")
     assert out["r"] == 25_000_000.0
     assert out["rise"] < 32 * 2 ** 20, out
     assert out["peak"] < 32 * 2 ** 20, out

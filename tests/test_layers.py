@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 
 import tensorcore as tc
-from tensorcore import activations, initializers, layers
+from tensorcore import activations, initializers, layers, models
+
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def test_dense_builds_on_first_call_with_keras_shapes():
@@ -142,3 +145,26 @@ def test_layer_config_round_trip():
 def test_layer_names_are_unique_per_class():
     a, b = layers.Dense(1), layers.Dense(1)
     assert a.name != b.name and a.name.startswith("dense") and b.name.startswith("dense")
+
+
+def test_float64_layers_and_model(backend):
+    """Layers take Keras' dtype argument: a float64 model keeps float64 weights, activations
+    and gradients end to end (before, every input was cast to float32)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 3))
+    y = rng.normal(size=(16, 1))
+    dense = layers.Dense(4, activation="relu", dtype="float64")
+    out = dense(x)
+    assert dense.kernel.dtype == np.float64 and out.dtype == np.float64
+    np.testing.assert_allclose(out.numpy(), np.maximum(x @ dense.kernel.numpy()
+                                                       + dense.bias.numpy(), 0), rtol=1e-12)
+    model = models.Sequential([layers.Dense(4, activation="tanh", dtype="float64"),
+                               layers.Dense(1, dtype="float64")])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert all(w.dtype == np.float64 for w in model.get_weights())
+    assert model.predict(x, verbose=0).dtype == np.float64
+    assert layers.Dense(2, dtype="float64").get_config()["dtype"] == "float64"
+    with pytest.raises(ValueError, match="dtype"):
+        layers.Dense(2, dtype="int32")
+    assert layers.Dense(2)(x).dtype == np.float32  # float32 stays the default

@@ -8,6 +8,9 @@ import pytest
 import tensorcore as tc
 from tensorcore import losses
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 RNG = np.random.default_rng(0)
 
 

@@ -7,6 +7,9 @@ import pytest
 
 from tensorcore import metrics
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 PROBS = np.array([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2], [0.2, 0.2, 0.6], [0.3, 0.4, 0.3]],
                  np.float32)
 LABELS = np.array([1, 2, 2, 0])

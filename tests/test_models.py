@@ -8,6 +8,9 @@ import pytest
 import tensorcore as tc
 from tensorcore import layers, models, optimizers, utils
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def _blobs(n=240, features=6, classes=3, seed=0):
     rng = np.random.default_rng(seed)

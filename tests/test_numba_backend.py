@@ -542,6 +542,7 @@ def _read_only_copy(tmp_path):
     (package / "backend").mkdir()
     shutil.copy(os.path.join(REPO, "tensorcore", "backend", "numba_backend.py"),
                 package / "backend")
+    shutil.copy(os.path.join(REPO, "tensorcore", "_optable.py"), package)  # the op codes
     for init in (package / "__init__.py", package / "backend" / "__init__.py"):
         init.write_text("")
     # a plain file where __pycache__ should be: unwritable even for root

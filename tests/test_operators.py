@@ -108,3 +108,21 @@ def test_top_level_functions_match_the_operators(backend):
         tc.floor_divide(tc.tensor([True, False]), tc.tensor([True, True]))
     with pytest.raises(TypeError, match="remainder: boolean"):
         tc.tensor([1.0]) % tc.tensor([True])
+
+
+def test_remainder_matches_numpy_and_array_api_on_edge_cases(backend):
+    """tc.remainder and xp.remainder agree with each other and with NumPy on integer
+    division by zero (0) and on infinite divisors with finite dividends of either sign
+    (before: xp gave x for x % 0 and nan for finite % inf; tc gave -3 for -3 % inf)."""
+    import tensorcore.array_api as xp
+
+    a, b = np.array([5, -5, 0, 7, -7]), np.array([0, 3, 0, -2, 0])
+    f = np.array([3.0, -3.0, 3.0, -3.0, 0.0, -0.5, 2.5])
+    g = np.array([np.inf, np.inf, -np.inf, -np.inf, np.inf, -np.inf, 2.0])
+    for x, y in ((a, b), (f, g)):
+        with np.errstate(all="ignore"):
+            expected = np.remainder(x, y)
+        ours = tc.remainder(tc.tensor(x), tc.tensor(y)).numpy()
+        theirs = xp.remainder(xp.asarray(x), xp.asarray(y)).numpy()
+        np.testing.assert_array_equal(ours, expected)
+        np.testing.assert_array_equal(theirs, expected)

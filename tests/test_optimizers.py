@@ -8,6 +8,9 @@ import pytest
 import tensorcore as tc
 from tensorcore import optimizers
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 RNG = np.random.default_rng(7)
 START = RNG.standard_normal((3, 2)).astype(np.float32)
 GRADS = [RNG.standard_normal((3, 2)).astype(np.float32) for _ in range(3)]
@@ -173,3 +176,23 @@ def test_state_get_set_round_trip():
 def test_bad_hyperparameters_are_rejected(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_optimizer_state_is_dropped_with_its_variable():
+    """State is keyed by the variable's identity and goes with it: the table does not grow
+    with every variable ever trained, and a new variable never inherits a dead one's state
+    (before, a dict keyed by id() kept every entry and could hand a stale one to a new
+    variable that reused the id)."""
+    import gc
+
+    opt = optimizers.Adam(learning_rate=0.1)
+    for _ in range(5):
+        v = tc.tensor(np.ones(3, np.float32), requires_grad=True)
+        opt.apply_gradients([(tc.ones(3), v)])
+        del v
+        gc.collect()
+    assert len(opt._state) == 0
+    kept = tc.tensor(np.ones(4, np.float32), requires_grad=True)
+    opt.apply_gradients([(tc.ones(4), kept)])
+    assert len(opt._state) == 1
+    assert opt.state_for(kept)["momentum"].shape == (4,)

@@ -12,6 +12,9 @@ import pytest
 import tensorcore as tc
 from tensorcore import layers, models, saving
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 X = np.random.default_rng(0).standard_normal((40, 5)).astype(np.float32)
 Y = np.random.default_rng(1).integers(0, 3, 40)
 

@@ -13,6 +13,9 @@ import tensorcore as tc
 from tensorcore import optimizers
 from tensorcore.optimizers import schedules
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 RNG = np.random.default_rng(11)
 START = RNG.standard_normal((4, 3)).astype(np.float32)
 GRADS = [RNG.standard_normal((4, 3)).astype(np.float32) for _ in range(7)]

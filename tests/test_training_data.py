@@ -8,6 +8,9 @@ import pytest
 import tensorcore as tc
 from tensorcore import layers, models
 
+# Every test here runs on both backends (the `backend` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def _data(n=96, seed=0):
     rng = np.random.default_rng(seed)

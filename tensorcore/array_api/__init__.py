@@ -7,7 +7,7 @@
 
 Every function computes with tensorcore's ops and kernels; arrays are `tc.Tensor`. Data
 types: bool, int32, int64, float32 (the default float), float64. Complex dtypes, unsigned
-and 8/16-bit integers, sorting, set functions, FFT and `linalg` are out of scope; see
+and 8/16-bit integers, FFT and the linalg factorizations are out of scope; see
 docs/array-api.md for what is covered and how it is tested.
 """
 # ruff: noqa: F401  (the namespace re-exports its functions; __all__ is built below)
@@ -28,6 +28,9 @@ from ._elementwise import (abs, add, ceil, clip, divide, equal, exp, floor, floo
                            minimum, multiply, negative, not_equal, positive, pow, remainder,
                            sign, sqrt, square, subtract, tanh, trunc)
 from ._linalg import matmul, tensordot, vecdot
+from . import linalg
+from ._sorting import (argsort, cumulative_sum, nonzero, repeat, searchsorted, sort, tile,
+                       unique_all, unique_counts, unique_inverse, unique_values)
 from ._manipulation import (broadcast_arrays, broadcast_to, concat, expand_dims, flip,
                             matrix_transpose, moveaxis, permute_dims, reshape, roll, squeeze,
                             stack, take, unstack)
@@ -51,8 +54,8 @@ class _Info:
     __module__ = "tensorcore.array_api"
 
     def capabilities(self) -> dict:
-        """Optional features: neither boolean indexing nor data-dependent shapes."""
-        return {"boolean indexing": False, "data-dependent shapes": False}
+        """Optional features: boolean indexing and data-dependent shapes (nonzero, unique_*)."""
+        return {"boolean indexing": True, "data-dependent shapes": True}
 
     def default_device(self) -> str:
         """The only device, 'cpu'."""
@@ -79,4 +82,4 @@ def __array_namespace_info__() -> _Info:
 
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in
-           ("annotations", "math", "Any")] + ["__array_namespace_info__"]
+           ("annotations", "math", "Any", "linalg")] + ["__array_namespace_info__"]

@@ -71,7 +71,10 @@ def can_cast(from_: Any, to: np.dtype, /) -> type(True):
     target = _dtype_of(to)
     if source == target:
         return True
-    return (source, target) in _SAME_KIND
+    # True when promoting `source` with `target` gives `target`: the standard's same-kind
+    # upcasts, and across kinds tensorcore's (NumPy's) promotion (bool -> anything, int ->
+    # float64), as result_type documents.
+    return np.promote_types(source, target) == target
 
 
 def astype(x: Tensor, dtype: np.dtype, /, *, copy: type(True) = True,

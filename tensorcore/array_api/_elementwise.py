@@ -162,5 +162,7 @@ def floor_divide(x1: Any, x2: Any, /) -> Tensor:
 
 
 def remainder(x1: Any, x2: Any, /) -> Tensor:
-    """x1 - x2 * floor(x1 / x2) (the sign of x2, like NumPy)."""
-    return ew.subtract(x1, ew.multiply(x2, floor_divide(x1, x2)))
+    """x1 % x2 with the sign of x2, like NumPy: tensorcore.remainder itself."""
+    from .._methods import remainder as _remainder  # _methods imports this module
+
+    return _remainder(x1, x2)

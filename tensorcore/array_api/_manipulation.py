@@ -138,7 +138,8 @@ def take(x: Tensor, indices: Tensor, /, *, axis: int | None = None) -> Tensor:
             raise ValueError(f"take: axis is required for arrays of rank {x.ndim}")
         axis = 0
     axis = normalize_axis("take", axis, x.ndim)
-    return x[(slice(None),) * axis + (indices,)]
+    from ..ops_sort import take_rows
+    return take_rows(x, indices, axis)
 
 
 def matrix_transpose(x: Tensor, /) -> Tensor:

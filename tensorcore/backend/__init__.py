@@ -6,10 +6,12 @@ the C backend on first use, the Numba backend (and Numba itself) only when selec
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import threading
 from types import ModuleType
+from typing import Iterator
 
 _MODULES = {"c": "tensorcore.backend.c_backend", "numba": "tensorcore.backend.numba_backend"}
 _lock = threading.Lock()
@@ -70,6 +72,31 @@ def _use(module: ModuleType, name: str) -> None:
     """Install an arbitrary backend module (tests use the NumPy reference backend)."""
     global _current, _current_name
     _current, _current_name = module, name
+
+
+@contextlib.contextmanager
+def using(backend: "str | ModuleType | object") -> Iterator[ModuleType]:
+    """Select a backend for the block, restoring the previous selection on exit.
+
+        with tc.backend.using("numba"):
+            y = model(x)
+
+    ``backend`` is "c", "numba", or a module (or object) implementing
+    docs/backend-interface.md, such as ``tensorcore.testing.reference_backend``. The
+    selection is process-wide, like set_backend: do not switch backends from several
+    threads at once.
+    """
+    global _current, _current_name
+    previous = _current, _current_name
+    if isinstance(backend, str):
+        set_backend(backend)
+    else:  # a module (or object) implementing the interface
+        name = backend.__name__ if isinstance(backend, ModuleType) else type(backend).__name__
+        _use(backend, name.rsplit(".", 1)[-1].replace("_backend", ""))
+    try:
+        yield _current  # type: ignore[misc]
+    finally:
+        _current, _current_name = previous
 
 
 def set_num_threads(n: int) -> None:

@@ -1,7 +1,7 @@
 """The C backend: docs/backend-interface.md implemented on the compiled core tensorcore._C.
 
 Arrays are passed to C as a data pointer plus their shape and NumPy BYTE strides (the
-``tc_py_*`` shims in csrc/ffi_build.py convert them to element strides in C). Data
+``tc_py_*`` shims in csrc/python/tc_py.c convert them to element strides in C). Data
 pointers come from ``ffi.from_buffer`` for C-contiguous arrays (cheap, ~0.2 us) and
 from ``ndarray.ctypes.data`` otherwise (~1 us). The dispatch layer has validated
 everything, so a nonzero status here is an internal error and raises RuntimeError.
@@ -9,8 +9,11 @@ everything, so a nonzero status here is an internal error and raises RuntimeErro
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
+import tensorcore._optable as optable
 from tensorcore._C import ffi, lib
 
 _DTYPE_CODES = {
@@ -26,19 +29,9 @@ _SCALAR_CTYPES = {
     lib.TC_INT32: ("int32_t *", int),
     lib.TC_INT64: ("int64_t *", int),
 }
-_BINARY_OPS = {
-    "add": lib.TC_ADD, "subtract": lib.TC_SUBTRACT, "multiply": lib.TC_MULTIPLY,
-    "divide": lib.TC_DIVIDE, "power": lib.TC_POWER, "maximum": lib.TC_MAXIMUM,
-    "minimum": lib.TC_MINIMUM, "equal": lib.TC_EQUAL, "not_equal": lib.TC_NOT_EQUAL,
-    "less": lib.TC_LESS, "less_equal": lib.TC_LESS_EQUAL, "greater": lib.TC_GREATER,
-    "greater_equal": lib.TC_GREATER_EQUAL,
-}
-_UNARY_OPS = {
-    "negative": lib.TC_NEGATIVE, "abs": lib.TC_ABS, "square": lib.TC_SQUARE,
-    "relu": lib.TC_RELU, "sign": lib.TC_SIGN, "exp": lib.TC_EXP, "log": lib.TC_LOG,
-    "sqrt": lib.TC_SQRT, "tanh": lib.TC_TANH, "sigmoid": lib.TC_SIGMOID,
-    "reciprocal": lib.TC_RECIPROCAL,
-}
+# Op codes of the op table's rows (tensorcore/_optable.py): TC_<NAME> from csrc/tensorcore.h.
+_BINARY_OPS = {op.name: getattr(lib, op.c_name) for op in optable.family(optable.BINARY)}
+_UNARY_OPS = {op.name: getattr(lib, op.c_name) for op in optable.family(optable.UNARY)}
 _REDUCE_OPS = {
     "sum": lib.TC_REDUCE_SUM, "max": lib.TC_REDUCE_MAX, "min": lib.TC_REDUCE_MIN,
     "mean": lib.TC_REDUCE_MEAN, "var": lib.TC_REDUCE_VAR,
@@ -338,18 +331,81 @@ def _string(pointer) -> str:
     return ffi.string(pointer).decode("utf-8", "replace") if pointer != _NULL else ""
 
 
+def _blocks(dtype: int) -> str:
+    """'MR=.. NR=.. KC=.. MC=.. NC=..' of the C GEMM kernel used for dtype."""
+    out = ffi.new("int64_t[5]")
+    status = lib.tc_gemm_blocks(dtype, out)
+    if status != 0:
+        _fail("gemm_blocks", status)
+    return " ".join(f"{name}={value}" for name, value in zip(("MR", "NR", "KC", "MC", "NC"), out))
+
+
+def _caches() -> str:
+    """'L1d=32K L2=512K L3=32768K' as detected by the C core (CPUID, sysfs or defaults)."""
+    out = ffi.new("int64_t[3]")
+    status = lib.tc_cache_sizes(out)
+    if status != 0:
+        _fail("cache_sizes", status)
+    return " ".join(f"{name}={value // 1024}K" for name, value in zip(("L1d", "L2", "L3"), out))
+
+
 def info() -> dict:
     """Describe the compiled core: module path, SIMD level, GEMM kernels, threads, version."""
-    from tensorcore import _C
-
     return {
         "backend": "c",
         "compiled": True,
-        "compiled_module": _C.__file__,
+        "compiled_module": sys.modules["tensorcore._C"].__file__,
         "simd": _string(lib.tc_simd_level()),
         "gemm_kernel_f32": _string(lib.tc_gemm_kernel_name(lib.TC_FLOAT32)),
         "gemm_kernel_f64": _string(lib.tc_gemm_kernel_name(lib.TC_FLOAT64)),
         "gemm_kernel": _string(lib.tc_gemm_kernel_name(lib.TC_FLOAT32)),
+        "gemm_blocks_f32": _blocks(lib.TC_FLOAT32),
+        "gemm_blocks_f64": _blocks(lib.TC_FLOAT64),
+        "caches": _caches(),
         "threads": get_num_threads(),
         "version": _string(lib.tc_version()),
     }
+
+
+# ---- sorting, scanning, searching (optional interface functions; csrc/sort.c) ----------
+
+def sort(a: np.ndarray, values: np.ndarray | None, index: np.ndarray | None,
+         descending: bool) -> None:
+    """Stable sort of each row of the C-contiguous (rows, n) array a (NaN last): sorted
+    values into `values` and/or int64 positions into `index` (C-contiguous, a's shape)."""
+    rows, n = a.shape
+    status = lib.tc_sort(_DTYPE_CODES[a.dtype], rows, n, _ptr(a),
+                         _NULL if values is None else _ptr(values),
+                         _NULL if index is None else _cast("int64_t *", _ptr(index)),
+                         1 if descending else 0)
+    if status:
+        _fail("sort", status)
+
+
+def cumsum(a: np.ndarray, out: np.ndarray) -> None:
+    """Inclusive cumulative sum along axis 1 of the C-contiguous (outer, n, inner) array a
+    into out (a's dtype for floats, int64 otherwise)."""
+    outer, n, inner = a.shape
+    status = lib.tc_cumsum(_DTYPE_CODES[a.dtype], outer, n, inner, _ptr(a), _ptr(out))
+    if status:
+        _fail("cumsum", status)
+
+
+def nonzero(mask: np.ndarray, out: np.ndarray) -> None:
+    """Coordinates of the true elements of the C-contiguous bool array mask (ndim >= 1)
+    into out, a C-contiguous int64 (ndim, count) array."""
+    status = lib.tc_nonzero(mask.ndim, mask.shape, _cast("uint8_t *", _ptr(mask)),
+                            out.shape[1], _cast("int64_t *", _ptr(out)))
+    if status:
+        _fail("nonzero", status)
+
+
+def searchsorted(sorted_: np.ndarray, values: np.ndarray, out: np.ndarray,
+                 right: bool) -> None:
+    """Insertion positions of the C-contiguous values in the sorted 1-D sorted_ (same dtype)
+    into the C-contiguous int64 out of values' shape."""
+    status = lib.tc_searchsorted(_DTYPE_CODES[values.dtype], sorted_.size, _ptr(sorted_),
+                                 values.size, _ptr(values), _cast("int64_t *", _ptr(out)),
+                                 1 if right else 0)
+    if status:
+        _fail("searchsorted", status)

@@ -12,19 +12,21 @@ from typing import Optional, Sequence, Tuple
 import numba
 import numpy as np
 
+from .. import _optable as optable
 from ..kernels import _jit
 from ..kernels import conv as _conv
 from ..kernels import elementwise as _ew
 from ..kernels import gemm as _gemm
 from ..kernels import reduce as _red
-from ..kernels import scalar as _sc
 from ..kernels import select as _sel
+from ..kernels import sort as _sort
 from ..kernels.layout import coalesce, flat_base, operand_table
 
 __all__ = [
     "binary", "unary", "where", "clip", "copy", "reduce", "argreduce", "matmul", "softmax",
-    "scatter_add", "conv2d", "conv2d_grad_input", "conv2d_grad_filter", "pool2d",
-    "pool2d_grad", "set_num_threads", "get_num_threads", "info",
+    "scatter_add", "sort", "cumsum", "nonzero", "searchsorted", "take_rows", "conv2d",
+    "conv2d_grad_input", "conv2d_grad_filter", "pool2d", "pool2d_grad", "set_num_threads",
+    "get_num_threads", "info",
 ]
 
 # Below these sizes a call runs serially: launching a parallel region on Numba's workqueue
@@ -35,26 +37,19 @@ __all__ = [
 PARALLEL_MIN_ELEMENTS = 1 << 21        # memory-bound elementwise ops, copies, reductions
 PARALLEL_MIN_MATH = 1 << 17            # transcendental ops (exp, log, tanh, ...)
 PARALLEL_MIN_FLOPS = 1 << 23           # matmul multiply-adds
-_MATH_OPS = {"exp", "log", "tanh", "sigmoid", "sqrt", "power", "logsumexp"}
+# ops of the table's MATH cost class, and the transcendental reduction
+_MATH_OPS = {op.name for op in optable.primitives() if op.cost == optable.MATH} | {"logsumexp"}
 
 
 def _min_elements(op: str) -> int:
     """Parallel threshold (elements) for an elementwise op or reduction named ``op``."""
     return PARALLEL_MIN_MATH if op in _MATH_OPS else PARALLEL_MIN_ELEMENTS
 
-_ARITH = {
-    "add": _sc.ADD, "subtract": _sc.SUBTRACT, "multiply": _sc.MULTIPLY, "divide": _sc.DIVIDE,
-    "maximum": _sc.MAXIMUM, "minimum": _sc.MINIMUM, "power": _sc.POWER,
-}
-_COMPARE = {
-    "equal": _sc.EQUAL, "not_equal": _sc.NOT_EQUAL, "less": _sc.LESS,
-    "less_equal": _sc.LESS_EQUAL, "greater": _sc.GREATER, "greater_equal": _sc.GREATER_EQUAL,
-}
-_UNARY = {
-    "negative": _sc.NEGATIVE, "abs": _sc.ABS, "square": _sc.SQUARE, "relu": _sc.RELU,
-    "sign": _sc.SIGN, "exp": _sc.EXP, "log": _sc.LOG, "sqrt": _sc.SQRT, "tanh": _sc.TANH,
-    "sigmoid": _sc.SIGMOID, "reciprocal": _sc.RECIPROCAL,
-}
+
+# op codes of the op table's rows (the same codes kernels/scalar.py branches on)
+_ARITH = {op.name: op.code for op in optable.family(optable.BINARY) if not op.bool_result}
+_COMPARE = {op.name: op.code for op in optable.family(optable.BINARY) if op.bool_result}
+_UNARY = {op.name: op.code for op in optable.family(optable.UNARY)}
 _REDUCE = {
     "sum": _red.SUM, "max": _red.MAX, "min": _red.MIN, "mean": _red.MEAN, "var": _red.VAR,
     "logsumexp": _red.LOGSUMEXP,
@@ -416,3 +411,50 @@ def info() -> dict:
                        % ((_gemm.ISA,) + _gemm.blocking(np.float32)),
         "compiled": True,
     }
+
+
+# ---------------------------------------------------------------- sorting, scanning, searching
+
+
+def sort(a: np.ndarray, values: Optional[np.ndarray], index: Optional[np.ndarray],
+         descending: bool) -> None:
+    """Stable sort of each row of the C-contiguous (rows, n) array a (NaN last)."""
+    rows, n = a.shape
+    if a.size == 0:
+        return
+    flat = a.reshape(-1)
+    vals = flat if values is None else values.reshape(-1)
+    idx = np.empty(1, np.int64) if index is None else index.reshape(-1)
+    args = (flat, vals, idx, n, bool(descending), values is not None, index is not None)
+    chunks = min(_chunks(a.size * 8, PARALLEL_MIN_MATH), rows)
+    if chunks <= 1:
+        _sort.sort_range(*args, rows)
+    else:
+        _sort.sort_parallel(*args, rows, chunks)
+
+
+def cumsum(a: np.ndarray, out: np.ndarray) -> None:
+    """Inclusive cumulative sum along axis 1 of the C-contiguous (outer, n, inner) array a."""
+    if a.size:
+        _sort.cumsum(a.reshape(-1), out.reshape(-1), *a.shape)
+
+
+def nonzero(mask: np.ndarray, out: np.ndarray) -> None:
+    """Coordinates of the true elements of a C-contiguous bool array into (ndim, count) out."""
+    if out.size:
+        _sort.nonzero(mask.reshape(-1), np.array(mask.shape, np.int64), out.shape[1], out)
+
+
+def searchsorted(sorted_: np.ndarray, values: np.ndarray, out: np.ndarray,
+                 right: bool) -> None:
+    """Insertion positions of values in the sorted 1-D sorted_ (C-contiguous arrays)."""
+    if values.size:
+        _sort.searchsorted(sorted_, values.reshape(-1), out.reshape(-1), bool(right))
+
+
+def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
+    """out[i] = src[index[i]] along the first axis (src and out C-contiguous, index int64,
+    every index already checked to lie in [0, len(src)))."""
+    if out.size:
+        rows = src.shape[0]
+        _sort.take_rows(src.reshape(rows, -1), index, out.reshape(index.size, -1))

@@ -247,7 +247,7 @@ class DataParallel:
         """Open a training step on this rank (before its forward pass)."""
         if not self._prepared_for(model.trainable_weights):
             self._prepare(model)
-        mean = model.loss is None or model.loss.reduction != "sum"
+        mean = getattr(model.loss, "reduction", None) != "sum"
         self._step_weight = float(local_samples) if mean else 1.0
         self._step_open = True
         if self.overlap:
@@ -323,7 +323,7 @@ class DataParallel:
         if not self._prepared_for(weights):
             self._prepare(model)
         layout, buffer = self._grad_layout, self._buffer
-        mean = model.loss is None or model.loss.reduction != "sum"
+        mean = getattr(model.loss, "reduction", None) != "sum"
         weight = float(local_samples) if mean else 1.0
         begin = time.perf_counter()
         overlapped = self.overlap and self._step_open

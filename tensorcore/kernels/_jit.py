@@ -13,6 +13,8 @@ Threading layer: ``tbb`` when the ``tbb`` package is importable and usable, else
 from __future__ import annotations
 
 import functools
+import glob
+import hashlib
 import importlib.util
 import os
 import threading
@@ -96,7 +98,48 @@ def _choose_threading_layer() -> str:
     return layer
 
 
+def _sources_digest() -> str:
+    """A hash of every kernel source and of the op table (whose codes kernels freeze in)."""
+    digest = hashlib.sha256()
+    paths = sorted(glob.glob(os.path.join(_KERNEL_DIR, "*.py")))
+    paths.append(os.path.join(os.path.dirname(_KERNEL_DIR), "_optable.py"))
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
+        except OSError:
+            digest.update(path.encode())
+    return digest.hexdigest()
+
+
+def _drop_stale_cache(directory: Optional[str]) -> None:
+    """Numba keys a cached kernel on its own file only, so a kernel inlining a helper from
+    another file (scalar.py) or an op code from the op table would be reused stale after
+    those change. Our own cache directories carry a stamp of all those sources; when it
+    differs, their compiled kernels are dropped (a user's NUMBA_CACHE_DIR is left alone)."""
+    if directory is None or os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    stamp = os.path.join(directory, "tensorcore-kernels.stamp")
+    current = _sources_digest()
+    try:
+        with open(stamp, encoding="ascii") as handle:
+            if handle.read() == current:
+                return
+    except OSError:
+        pass
+    try:
+        for root, _dirs, files in os.walk(directory):
+            for name in files:
+                if name.endswith((".nbi", ".nbc")):
+                    os.remove(os.path.join(root, name))
+        with open(stamp, "w", encoding="ascii") as handle:
+            handle.write(current)
+    except OSError:
+        pass  # a read-only cache: Numba itself will not write to it either
+
+
 _CACHE_DIR = _choose_cache_dir()
+_drop_stale_cache(_CACHE_DIR)
 _THREADING_LAYER = _choose_threading_layer()
 
 

@@ -2,7 +2,9 @@
 
 Each helper returns a value of its input's own type (float32 stays float32, int32 results are
 computed in int64 and wrap when stored), so one generic kernel with an op-code switch type-checks
-for every dtype. Codes for ops that a dtype never receives still compile to something harmless.
+for every dtype. The op codes are the rows' codes in the op table (tensorcore/_optable.py): the
+branch ``code == LOG`` below is the Numba kernel of the table's ``log`` row. A code without a
+branch (or one its dtype does not support) raises ValueError; it never computes another op.
 """
 
 from __future__ import annotations
@@ -14,14 +16,22 @@ from numba import types
 from numba.extending import overload
 from numba.np import numpy_support
 
+from .. import _optable as optable
 from ._jit import jit
 
-# binary arithmetic codes (out dtype == in dtype)
-ADD, SUBTRACT, MULTIPLY, DIVIDE, MAXIMUM, MINIMUM, POWER = range(7)
-# comparison codes (out dtype bool)
-EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL = range(6)
-# unary codes
-(NEGATIVE, ABS, SQUARE, RELU, SIGN, EXP, LOG, SQRT, TANH, SIGMOID, RECIPROCAL) = range(11)
+# op codes, from the op table (module-level ints: Numba freezes them as constants)
+_c = {op.name: op.code for op in optable.primitives()}
+# binary arithmetic (out dtype == in dtype)
+ADD, SUBTRACT, MULTIPLY, DIVIDE = _c["add"], _c["subtract"], _c["multiply"], _c["divide"]
+MAXIMUM, MINIMUM, POWER = _c["maximum"], _c["minimum"], _c["power"]
+# comparisons (out dtype bool)
+EQUAL, NOT_EQUAL, LESS, LESS_EQUAL = _c["equal"], _c["not_equal"], _c["less"], _c["less_equal"]
+GREATER, GREATER_EQUAL = _c["greater"], _c["greater_equal"]
+# unary
+NEGATIVE, ABS, SQUARE, RELU, SIGN = _c["negative"], _c["abs"], _c["square"], _c["relu"], _c["sign"]
+EXP, LOG, SQRT, TANH, SIGMOID = _c["exp"], _c["log"], _c["sqrt"], _c["tanh"], _c["sigmoid"]
+RECIPROCAL, LOG1P, EXPM1 = _c["reciprocal"], _c["log1p"], _c["expm1"]
+del _c
 
 
 def _np_type(nb_type):
@@ -60,9 +70,9 @@ def _arith_overload(code, x, y):
         def bool_impl(code, x, y):
             if code == ADD or code == MAXIMUM:
                 return x or y
-            if code == SUBTRACT:
-                return x != y
-            return x and y
+            if code == MULTIPLY or code == MINIMUM:
+                return x and y
+            raise ValueError("tensorcore numba kernel: unknown bool binary op code")
         return bool_impl
 
     if isinstance(x, types.Integer):
@@ -87,8 +97,7 @@ def _arith_overload(code, x, y):
                     base = base * base
                     exponent >>= 1
                 return result
-            # DIVIDE is never sent for integers
-            return x // y if y != 0 else x - x
+            raise ValueError("tensorcore numba kernel: unknown integer binary op code")
 
         return int_impl
 
@@ -107,7 +116,9 @@ def _arith_overload(code, x, y):
             return cast(maximum(x, y))
         if code == MINIMUM:
             return cast(minimum(x, y))
-        return cast(x ** y)
+        if code == POWER:
+            return cast(x ** y)
+        raise ValueError("tensorcore numba kernel: unknown float binary op code")
 
     return float_impl
 
@@ -125,7 +136,9 @@ def compare(code, x, y):
         return x <= y
     if code == GREATER:
         return x > y
-    return x >= y
+    if code == GREATER_EQUAL:
+        return x >= y
+    raise ValueError("tensorcore numba kernel: unknown comparison op code")
 
 
 def unary(code, x):
@@ -151,7 +164,7 @@ def _unary_overload(code, x):
                 if x < 0:
                     return x - x - 1
                 return x - x
-            return x  # float-only ops are never sent for integers
+            raise ValueError("tensorcore numba kernel: unknown integer unary op code")
 
         return int_impl
 
@@ -189,7 +202,13 @@ def _unary_overload(code, x):
                 return cast(one / (one + cast(math.exp(-x))))
             e = cast(math.exp(x))
             return cast(e / (one + e))
-        return cast(one / x)
+        if code == RECIPROCAL:
+            return cast(one / x)
+        if code == LOG1P:
+            return cast(math.log1p(x))
+        if code == EXPM1:
+            return cast(math.expm1(x))
+        raise ValueError("tensorcore numba kernel: unknown float unary op code")
 
     return float_impl
 

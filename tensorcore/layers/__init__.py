@@ -1,15 +1,26 @@
-"""Keras-style layers: Dense, Activation, Dropout, Flatten and the Layer base class."""
+"""Keras-style layers: Dense, Activation, Dropout, Flatten, convolution, pooling,
+BatchNormalization, Reshape, ZeroPadding2D and the Layer base class."""
 
 from tensorcore.layers.activation import Activation
 from tensorcore.layers.base import Layer
+from tensorcore.layers.conv import Conv1D, Conv2D
 from tensorcore.layers.dense import Dense
 from tensorcore.layers.dropout import Dropout
 from tensorcore.layers.flatten import Flatten
+from tensorcore.layers.normalization import BatchNormalization
+from tensorcore.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+                                       GlobalAveragePooling2D, GlobalMaxPooling1D,
+                                       GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
+from tensorcore.layers.reshaping import Reshape, ZeroPadding2D
 from tensorcore.layers.merge import Add, Concatenate
 
 # Built-in layers saved by class name. New layer modules add their classes here (or use
 # tc.saving.register_serializable for classes outside the package).
-_BY_NAME = {cls.__name__: cls for cls in (Activation, Dense, Dropout, Flatten, Add, Concatenate)}
+_BY_NAME = {cls.__name__: cls for cls in (
+    Activation, Dense, Dropout, Flatten, Add, Concatenate, Conv1D, Conv2D, MaxPooling1D,
+    MaxPooling2D, AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+    GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, BatchNormalization, Reshape,
+    ZeroPadding2D)}
 
 
 def _model_classes() -> dict:
@@ -60,5 +71,8 @@ def serialize(layer: Layer) -> dict:
     return {"class_name": name, "config": layer.get_config()}
 
 
-__all__ = ["Activation", "Add", "Concatenate", "Dense", "Dropout", "Flatten", "Input",
-           "InputLayer", "Layer", "deserialize", "serialize"]
+__all__ = ["Activation", "Add", "AveragePooling1D", "AveragePooling2D", "BatchNormalization",
+           "Concatenate", "Conv1D", "Conv2D", "Dense", "Dropout", "Flatten",
+           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
+           "GlobalMaxPooling2D", "Input", "InputLayer", "Layer", "MaxPooling1D", "MaxPooling2D",
+           "Reshape", "ZeroPadding2D", "deserialize", "serialize"]

@@ -15,8 +15,10 @@ _NAME_COUNTS: dict[str, int] = {}
 
 
 def _snake_case(class_name: str) -> str:
-    """CamelCase class name -> snake_case layer name prefix."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+    """CamelCase class name -> snake_case layer name prefix, as Keras spells it (Conv2D ->
+    conv2d, MaxPooling2D -> max_pooling2d, BatchNormalization -> batch_normalization)."""
+    words = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", words).lower()
 
 
 def unique_name(prefix: str) -> str:
@@ -26,9 +28,31 @@ def unique_name(prefix: str) -> str:
     return prefix if count == 0 else f"{prefix}_{count}"
 
 
-def to_tensor(value: Any) -> tc.Tensor:
-    """Turn layer input into a float tensor (float64/ints become float32)."""
-    return tc.as_tensor(value, tc.float32)
+def to_tensor(value: Any, dtype=None) -> tc.Tensor:
+    """Turn layer input into a float tensor: `dtype` when given; else float32 and float64
+    keep their dtype and everything else (ints, bools, lists) becomes float32."""
+    if dtype is None:
+        current = getattr(value, "dtype", None)
+        keep = current is not None and np.dtype(current) in (np.float32, np.float64)
+        dtype = np.dtype(current) if keep else tc.float32
+    return tc.as_tensor(value, dtype)
+
+
+_LAYER_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+
+
+def _layer_dtype(owner: str, dtype) -> np.dtype:
+    """The compute and weight dtype of a layer: float32 (default) or float64."""
+    if dtype is None:
+        return _LAYER_DTYPES["float32"]
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in _LAYER_DTYPES.values():
+        raise ValueError(f"{owner}: dtype must be 'float32' or 'float64'. Received: "
+                         f"dtype={dtype!r}")
+    return resolved
 
 
 def is_symbolic(value) -> bool:
@@ -73,13 +97,15 @@ class Layer:
     """Base class of all layers: holds weights, builds them lazily, and is callable."""
 
     def __init__(self, name: str | None = None, input_shape=None, trainable: bool = True,
-                 **kwargs):
+                 dtype=None, **kwargs):
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__}: unexpected keyword arguments {sorted(kwargs)}"
             )
         self.name = name if name is not None else unique_name(_snake_case(type(self).__name__))
         self.trainable = bool(trainable)
+        # weights are created in, and inputs cast to, this dtype (Keras' layer dtype)
+        self.dtype = _layer_dtype(type(self).__name__, dtype)
         self.built = False
         self.input_shape_arg = _normalize_input_shape(input_shape, type(self).__name__)
         self._weight_names: list[str] = []
@@ -89,7 +115,7 @@ class Layer:
     # ------------------------------------------------------------------ weights
     def add_weight(self, name: str, shape: tuple[int, ...], initializer="glorot_uniform",
                    trainable: bool = True) -> tc.Tensor:
-        """Create, register and return a float32 weight tensor."""
+        """Create, register and return a weight tensor of the layer's dtype."""
         budget = WEIGHT_BUDGET.get()
         if budget is not None:
             # Loading an untrusted file: refuse, before allocating, weights larger than
@@ -104,13 +130,13 @@ class Layer:
             budget[0] -= count
         value = initializers.get(initializer)(tuple(shape))
         if not isinstance(value, tc.Tensor):
-            value = tc.as_tensor(np.asarray(value), tc.float32)
-        if value.dtype != tc.float32:
-            value = value.astype(tc.float32)
+            value = tc.as_tensor(np.asarray(value), self.dtype)
+        if value.dtype != self.dtype:
+            value = value.astype(self.dtype)
         if tuple(value.shape) != tuple(shape):
             raise ValueError(f"{self.name}: initializer for '{name}' returned shape "
                              f"{value.shape}, expected {tuple(shape)}")
-        weight = tc.tensor(value.numpy(), dtype=tc.float32, requires_grad=trainable)
+        weight = tc.tensor(value.numpy(), dtype=self.dtype, requires_grad=trainable)
         self._weight_names.append(name)
         self._weight_tensors.append(weight)
         self._weight_trainable.append(trainable)
@@ -161,7 +187,7 @@ class Layer:
                     f"expected {tuple(target.shape)}"
                 )
         for target, array in zip(current, arrays):
-            target.assign(tc.as_tensor(array, tc.float32))
+            target.assign(tc.as_tensor(array, target.dtype))
 
     def count_params(self) -> int:
         """Total number of scalars in the weights."""
@@ -190,12 +216,12 @@ class Layer:
             from tensorcore.models.functional import symbolic_call
             return symbolic_call(self, inputs)
         if self._multi_input:
-            inputs = [to_tensor(item) for item in inputs]
+            inputs = [to_tensor(item, self.dtype) for item in inputs]
             if not self.built:
                 self.build([(None,) + tuple(item.shape[1:]) for item in inputs])
                 self.built = True
             return self.call(inputs, training=training)
-        inputs = to_tensor(inputs)
+        inputs = to_tensor(inputs, self.dtype)
         if not self.built:
             self.build((None,) + tuple(inputs.shape[1:]))
             self.built = True
@@ -217,6 +243,8 @@ class Layer:
         config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}
         if self.input_shape_arg is not None:
             config["input_shape"] = list(self.input_shape_arg)
+        if self.dtype != np.float32:
+            config["dtype"] = self.dtype.name
         return config
 
     @classmethod

@@ -1,4 +1,5 @@
-"""Data adapters: what fit / evaluate / predict accept, turned into batches ``(x, y, sample_weight)``.
+"""Data adapters: what fit / evaluate / predict accept, turned into batches
+``(x, y, sample_weight)``.
 
 ``make_adapter(...)`` picks the adapter for its input:
 

@@ -110,9 +110,10 @@ class Trainer:
                                 f"Received: distribute={distribute!r}")
         saved = dict(self.__dict__)
         try:
+            config = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
+                      "loss_weights": loss_weights}
             self._set_compiled(resolved_optimizer, resolved_loss, kind, loss_weights, metrics,
-                               distribute, {"optimizer": optimizer, "loss": loss, "metrics": metrics,
-                                "loss_weights": loss_weights})
+                               distribute, config)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
@@ -178,8 +179,8 @@ class Trainer:
             weights = [float(w) for w in weights]
         self._output_losses = per_output
         self._loss_weight_values = weights
-        kinds = [self._kind_of(self._loss_identifier(i, names), l) if l is not None else None
-                 for i, l in enumerate(per_output)]
+        kinds = [self._kind_of(self._loss_identifier(i, names), fn) if fn is not None else None
+                 for i, fn in enumerate(per_output)]
         self._output_loss_kinds = kinds
         self._output_loss_trackers = [Mean(name=f"{name}_loss") for name in names] \
             if count > 1 else []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 from typing import Iterable
 
 import numpy as np
@@ -50,6 +51,35 @@ def _check_positive(owner: str, name: str, value, allow_zero: bool = False) -> f
     return float(value)
 
 
+
+class VariableState:
+    """Optimizer state per variable, by identity. An entry lives as long as its variable:
+    it is dropped when the variable is garbage collected, so the table does not grow with
+    every model an optimizer ever saw, and a new variable that reuses a dead one's id()
+    never inherits its state."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[weakref.ref, dict]] = {}
+
+    def get(self, variable: tc.Tensor) -> dict | None:
+        entry = self._entries.get(id(variable))
+        if entry is None or entry[0]() is not variable:
+            return None
+        return entry[1]
+
+    def set(self, variable: tc.Tensor, state: dict) -> None:
+        key, entries = id(variable), self._entries
+
+        def drop(ref: weakref.ref) -> None:
+            current = entries.get(key)
+            if current is not None and current[0] is ref:
+                del entries[key]
+
+        entries[key] = (weakref.ref(variable, drop), state)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
 class Optimizer:
     """Base class: subclasses declare their state in build_variable and their rule in update_step.
 
@@ -89,7 +119,7 @@ class Optimizer:
         self.global_clipnorm = (None if global_clipnorm is None
                                 else _check_positive(owner, "global_clipnorm", global_clipnorm))
         self.iterations = 0
-        self._state: dict[int, dict[str, tc.Tensor]] = {}
+        self._state = VariableState()
 
     # ------------------------------------------------------------------ learning rate
     @property
@@ -143,10 +173,10 @@ class Optimizer:
 
     def state_for(self, variable: tc.Tensor) -> dict[str, tc.Tensor]:
         """The state of a variable, built the first time the variable is seen."""
-        state = self._state.get(id(variable))
+        state = self._state.get(variable)
         if state is None:
             state = self.build_variable(variable)
-            self._state[id(variable)] = state
+            self._state.set(variable, state)
         return state
 
     def update_step(self, gradient: tc.Tensor, variable: tc.Tensor,
@@ -238,7 +268,7 @@ class Optimizer:
         """State as named arrays ("iterations", "<i>/<state name>") for variables in order."""
         arrays = {"iterations": np.array(self.iterations, dtype=np.int64)}
         for index, variable in enumerate(variables):
-            state = self._state.get(id(variable))
+            state = self._state.get(variable)
             if state is None:
                 continue
             for name in self.state_names:
@@ -248,7 +278,7 @@ class Optimizer:
     def set_state(self, variables: list[tc.Tensor], arrays: dict[str, np.ndarray]) -> None:
         """Restore state saved by get_state for the same list of variables."""
         owner = type(self).__name__
-        restored: dict[int, dict[str, tc.Tensor]] = {}
+        restored = VariableState()
         for index, variable in enumerate(variables):
             keys = [f"{index}/{name}" for name in self.state_names]
             present = [key in arrays for key in keys]
@@ -265,7 +295,7 @@ class Optimizer:
                         f"{tuple(variable.shape)}"
                     )
                 state[name] = tc.tensor(array.copy(), dtype=variable.dtype)
-            restored[id(variable)] = state
+            restored.set(variable, state)
         self._state = restored
         self.iterations = int(np.asarray(arrays.get("iterations", 0)).item())
 

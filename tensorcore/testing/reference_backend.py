@@ -4,40 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-_BINARY = {
-    "add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide,
-    "power": np.power, "maximum": np.maximum, "minimum": np.minimum, "equal": np.equal,
-    "not_equal": np.not_equal, "less": np.less, "less_equal": np.less_equal,
-    "greater": np.greater, "greater_equal": np.greater_equal,
-}
-
-
-def _sigmoid(x):
-    with np.errstate(over="ignore"):
-        return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x))
-                        / (1 + np.exp(-np.abs(x)))).astype(x.dtype)
-
-
-_UNARY = {
-    "negative": np.negative, "abs": np.abs, "square": np.square, "sign": np.sign,
-    "relu": lambda x: np.where(x > 0, x, np.where(np.isnan(x), x, 0)).astype(x.dtype)
-    if x.dtype.kind == "f" else np.maximum(x, 0),
-    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh, "sigmoid": _sigmoid,
-    "reciprocal": np.reciprocal,
-}
+from .. import _optable as optable
 
 
 def binary(op, a, b, out):
     with np.errstate(all="ignore"):
-        if a.dtype == np.bool_ and op in ("add", "multiply"):
-            out[...] = np.logical_or(a, b) if op == "add" else np.logical_and(a, b)
-        else:
-            out[...] = _BINARY[op](a, b)
+        out[...] = optable.get(op).reference(a, b)
 
 
 def unary(op, a, out):
     with np.errstate(all="ignore"):
-        out[...] = _UNARY[op](a)
+        out[...] = optable.get(op).reference(a)
 
 
 def where(cond, a, b, out):

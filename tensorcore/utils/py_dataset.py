@@ -203,9 +203,12 @@ class Enqueuer:
                 process.kill()
                 process.join()
         if self.processes:
-            for q in (self.tasks, self.results):
-                q.cancel_join_thread()
-                q.close()
+            # The parent only ever puts a few small task tuples: flush them and wait for the
+            # queue's feeder thread, so no thread outlives the epoch.
+            self.tasks.close()
+            self.tasks.join_thread()
+            self.results.cancel_join_thread()
+            self.results.close()
         self.threads, self.processes = [], []
 
 

@@ -1,0 +1,248 @@
+"""The op table: one row per elementwise op, from which everything else is derived.
+
+Each row declares an op once: its name, family (``unary``, ``binary``, or ``composed`` when it
+is written with other ops), dtype rule, cost class, NumPy reference and gradient rule. From
+these rows come
+
+* the public functions ``tensorcore.<name>`` (built in ``ops_elementwise``), the Tensor methods
+  (``_methods``) and the entries of ``tensorcore.__all__``;
+* the float-only set (ints computed in float64, as NumPy does);
+* the op codes of the backends: C uses ``TC_<NAME>`` from the X-macro lists ``TC_UNARY_OPS`` /
+  ``TC_BINARY_OPS`` in ``csrc/tensorcore.h`` (a test checks both lists name the same ops in the
+  same order); the Numba kernels use the row's position in its family (``code``); the NumPy
+  reference backend calls ``reference``;
+* the test lists (``tests/op_specs.py`` holds one spec per row and a test fails when a row has
+  no spec, or a backend cannot compute a row).
+
+Gradient rules take the op namespace first (``t``, the ``ops_elementwise`` module) so this file
+imports nothing of the Tensor layer: a unary rule is ``grad(t, g, out, x) -> gx`` and a binary
+rule ``grad(t, g, out, a, b) -> (ga, gb)`` (compute a gradient only for an input whose
+``requires_grad`` is set; return None for the other). ``grad=None`` means not differentiable
+(comparisons, sign). A composed row has ``impl(t, *inputs)`` and no rule: autodiff
+differentiates the ops it is written with. See docs/architecture.md, "Adding an op".
+
+This module imports only NumPy (for the reference column); the core, the kernels and the
+backends all import it, so it must stay a leaf.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+UNARY, BINARY, COMPOSED = "unary", "binary", "composed"
+# dtype rules: FLOAT: float in, float out (integer inputs are computed in float64, as NumPy);
+# NUMERIC: float and integer dtypes; ALL: bool too (see each op's doc for its bool meaning).
+FLOAT, NUMERIC, ALL = "float", "numeric", "all"
+# cost classes: how much work one element is, which sets the threading chunk size.
+CHEAP, MATH = "cheap", "math"
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """One op of the table (see the module docstring for the meaning of each field)."""
+
+    name: str
+    family: str
+    dtypes: str
+    cost: str
+    reference: Callable
+    doc: str
+    grad: Optional[Callable] = None
+    impl: Optional[Callable] = None      # composed ops only
+    bool_result: bool = False            # comparisons: bool output whatever the input dtype
+    method: bool = True                  # also a Tensor method
+
+    @property
+    def arity(self) -> int:
+        return 1 if self.family == UNARY else 2 if self.family == BINARY else \
+            self.impl.__code__.co_argcount - 1
+
+    @property
+    def c_name(self) -> str:
+        """The C enum constant of the op (``TC_<NAME>``)."""
+        return "TC_" + self.name.upper()
+
+    @property
+    def code(self) -> int:
+        """The op code the kernels use: the row's position in its family."""
+        return _CODES[self.name]
+
+    @property
+    def float_only(self) -> bool:
+        return self.dtypes == FLOAT
+
+
+# ---------------------------------------------------------------------- references
+def _np_relu(x):
+    if x.dtype.kind != "f":
+        return np.maximum(x, 0).astype(x.dtype)
+    return np.where((x > 0) | np.isnan(x), x, 0).astype(x.dtype)
+
+
+def _np_sigmoid(x):
+    with np.errstate(over="ignore"):
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+
+
+def _np_bool_or_int(int_fn, bool_fn):
+    return lambda a, b: bool_fn(a, b) if a.dtype == np.bool_ else int_fn(a, b)
+
+
+# ---------------------------------------------------------------------- gradient rules
+def _mul_grad(t, g, out, a, b):
+    return (t.multiply(g, b) if a.requires_grad else None,
+            t.multiply(g, a) if b.requires_grad else None)
+
+
+def _div_grad(t, g, out, a, b):
+    return (t.divide(g, b) if a.requires_grad else None,
+            t.negative(t.divide(t.multiply(g, out), b)) if b.requires_grad else None)
+
+
+def _pow_grad(t, g, out, a, b):
+    ga = gb = None
+    if a.requires_grad:
+        ga = t.multiply(g, t.multiply(b, t.power(a, t.subtract(b, 1))))
+    if b.requires_grad:
+        base_zero = t.multiply(t.equal(a, 0), t.greater_equal(b, 0))
+        gb = t.where(base_zero, 0, t.multiply(g, t.multiply(out, t.log(a))))
+    return ga, gb
+
+
+def _minmax_grad(strict: str):
+    def rule(t, g, out, a, b):
+        # PyTorch convention: the gradient goes to the winner; ties split it evenly.
+        half = t.multiply(g, 0.5)
+        tie = t.equal(a, b)
+        win = getattr(t, strict)
+        return (t.where(win(a, b), g, t.where(tie, half, 0)) if a.requires_grad else None,
+                t.where(win(b, a), g, t.where(tie, half, 0)) if b.requires_grad else None)
+    return rule
+
+
+# ---------------------------------------------------------------------- the table
+# Order within a family is the op code: append new rows at the end of their family and add
+# the op at the same place in the matching X-macro list of csrc/tensorcore.h.
+OPS: tuple[OpDef, ...] = (
+    # ---- unary primitives (C: TC_UNARY_OPS, csrc/unary.c; Numba: kernels/scalar.unary)
+    OpDef("negative", UNARY, NUMERIC, CHEAP, np.negative, "-x elementwise.",
+          grad=lambda t, g, out, x: t.negative(g)),
+    OpDef("abs", UNARY, NUMERIC, CHEAP, np.abs,
+          "|x| elementwise (bool: identity, as NumPy).",
+          grad=lambda t, g, out, x: t.multiply(g, t.sign(x))),
+    OpDef("square", UNARY, NUMERIC, CHEAP, np.square,
+          "x * x elementwise (bool: identity, as NumPy).",
+          grad=lambda t, g, out, x: t.multiply(g, t.multiply(x, 2))),
+    OpDef("relu", UNARY, NUMERIC, CHEAP, _np_relu,
+          "max(x, 0) elementwise (gradient 0 at 0, as PyTorch; NaN stays NaN).",
+          grad=lambda t, g, out, x: t.where(t.greater(x, 0), g, 0)),
+    OpDef("sign", UNARY, NUMERIC, CHEAP, np.sign,
+          "-1, 0 or 1 by the sign of x (NaN stays NaN; gradient 0).",
+          grad=lambda t, g, out, x: t.multiply(g, 0)),
+    OpDef("exp", UNARY, FLOAT, MATH, np.exp, "e ** x elementwise.",
+          grad=lambda t, g, out, x: t.multiply(g, out)),
+    OpDef("log", UNARY, FLOAT, MATH, np.log, "Natural logarithm elementwise.",
+          grad=lambda t, g, out, x: t.divide(g, x)),
+    OpDef("sqrt", UNARY, FLOAT, MATH, np.sqrt, "Square root elementwise.",
+          grad=lambda t, g, out, x: t.divide(g, t.multiply(out, 2))),
+    OpDef("tanh", UNARY, FLOAT, MATH, np.tanh, "Hyperbolic tangent elementwise.",
+          grad=lambda t, g, out, x: t.multiply(g, t.subtract(1, t.square(out)))),
+    OpDef("sigmoid", UNARY, FLOAT, MATH, _np_sigmoid,
+          "1 / (1 + e ** -x) elementwise, stable for large |x|.",
+          grad=lambda t, g, out, x: t.multiply(g, t.multiply(out, t.subtract(1, out)))),
+    OpDef("reciprocal", UNARY, FLOAT, MATH, np.reciprocal, "1 / x elementwise.",
+          grad=lambda t, g, out, x: t.negative(t.multiply(g, t.square(out)))),
+    # log1p / expm1: primitives for accuracy near 0, where log(1 + x) and exp(x) - 1 lose
+    # every digit of a tiny x (float32 log(1 + 1e-8) is 0; log1p gives 1e-8).
+    OpDef("log1p", UNARY, FLOAT, MATH, np.log1p, "log(1 + x), accurate for tiny x.",
+          grad=lambda t, g, out, x: t.divide(g, t.add(x, 1))),
+    OpDef("expm1", UNARY, FLOAT, MATH, np.expm1, "exp(x) - 1, accurate for tiny x.",
+          grad=lambda t, g, out, x: t.multiply(g, t.add(out, 1))),
+
+    # ---- binary primitives (C: TC_BINARY_OPS, csrc/elementwise.c; Numba: scalar.arith/compare)
+    OpDef("add", BINARY, ALL, CHEAP, _np_bool_or_int(np.add, np.logical_or),
+          "a + b, elementwise with broadcasting (bool: logical or).",
+          grad=lambda t, g, out, a, b: (g, g)),
+    OpDef("subtract", BINARY, NUMERIC, CHEAP, np.subtract,
+          "a - b, elementwise with broadcasting.",
+          grad=lambda t, g, out, a, b: (g, t.negative(g) if b.requires_grad else None)),
+    OpDef("multiply", BINARY, ALL, CHEAP, _np_bool_or_int(np.multiply, np.logical_and),
+          "a * b, elementwise with broadcasting (bool: logical and).", grad=_mul_grad),
+    OpDef("divide", BINARY, FLOAT, CHEAP, np.divide,
+          "a / b (true division: integers give float64).", grad=_div_grad),
+    OpDef("power", BINARY, NUMERIC, MATH, np.power,
+          "a ** b elementwise (integer bases need non-negative integer exponents).",
+          grad=_pow_grad),
+    OpDef("maximum", BINARY, ALL, CHEAP, np.maximum,
+          "Elementwise maximum (NaN propagates).", grad=_minmax_grad("greater")),
+    OpDef("minimum", BINARY, ALL, CHEAP, np.minimum,
+          "Elementwise minimum (NaN propagates).", grad=_minmax_grad("less")),
+    OpDef("equal", BINARY, ALL, CHEAP, np.equal, "a == b elementwise, as a bool tensor.",
+          bool_result=True),
+    OpDef("not_equal", BINARY, ALL, CHEAP, np.not_equal,
+          "a != b elementwise, as a bool tensor.", bool_result=True),
+    OpDef("less", BINARY, ALL, CHEAP, np.less, "a < b elementwise, as a bool tensor.",
+          bool_result=True),
+    OpDef("less_equal", BINARY, ALL, CHEAP, np.less_equal,
+          "a <= b elementwise, as a bool tensor.", bool_result=True),
+    OpDef("greater", BINARY, ALL, CHEAP, np.greater, "a > b elementwise, as a bool tensor.",
+          bool_result=True),
+    OpDef("greater_equal", BINARY, ALL, CHEAP, np.greater_equal,
+          "a >= b elementwise, as a bool tensor.", bool_result=True),
+
+    # ---- composed ops: written with the ops above; autodiff differentiates them
+    OpDef("sinh", COMPOSED, FLOAT, MATH, np.sinh,
+          "Hyperbolic sine: (expm1(x) - expm1(-x)) / 2 (accurate near 0).",
+          impl=lambda t, x: t.multiply(t.subtract(t.expm1(x), t.expm1(t.negative(x))), 0.5)),
+    OpDef("cosh", COMPOSED, FLOAT, MATH, np.cosh,
+          "Hyperbolic cosine: (exp(x) + exp(-x)) / 2.",
+          impl=lambda t, x: t.multiply(t.add(t.exp(x), t.exp(t.negative(x))), 0.5)),
+)
+
+_BY_NAME = {op.name: op for op in OPS}
+_CODES: dict[str, int] = {}
+for _family in (UNARY, BINARY):
+    for _i, _op in enumerate(op for op in OPS if op.family == _family):
+        _CODES[_op.name] = _i
+if len(_BY_NAME) != len(OPS):
+    raise RuntimeError("tensorcore op table: duplicate op names")
+del _family, _i, _op
+
+
+def get(name: str) -> OpDef:
+    """The row of op ``name`` (KeyError naming the known ops otherwise)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not in the op table; known ops: "
+                       f"{', '.join(sorted(_BY_NAME))}") from None
+
+
+def family(kind: str) -> tuple[OpDef, ...]:
+    """The rows of one family, in code order."""
+    return tuple(op for op in OPS if op.family == kind)
+
+
+def primitives() -> tuple[OpDef, ...]:
+    """The rows every backend must compute (unary and binary), in table order."""
+    return tuple(op for op in OPS if op.family != COMPOSED)
+
+
+def float_only() -> frozenset:
+    """Names of the ops whose integer inputs are computed in float64."""
+    return frozenset(op.name for op in OPS if op.dtypes == FLOAT)
+
+
+def names() -> tuple[str, ...]:
+    """Public function names of every row (``tensorcore.<name>``)."""
+    return tuple(op.name for op in OPS)
+
+
+def method_names() -> tuple[str, ...]:
+    """Names of the rows that are also Tensor methods."""
+    return tuple(op.name for op in OPS if op.method)
+

@@ -1,0 +1,79 @@
+"""One test spec per row of the op table (tensorcore/_optable.py), shared by the op, gradient,
+fuzz and error tests: where each input is sampled, which dtypes to try, the tolerance of float32
+results and whether a finite-difference gradient check applies.
+
+Adding an op to the table means adding its spec here; tests/test_optable.py fails for a table
+row without a spec (and for a spec without a row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FLOATS = (np.float32, np.float64)
+INTS = (np.int32, np.int64)
+NUMERIC = FLOATS + INTS
+ALL = NUMERIC + (np.bool_,)
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """How to test one op: input domains (one (low, high) per input), dtypes, tolerances."""
+
+    domain: tuple = ((-3.0, 3.0),)
+    dtypes: tuple = FLOATS
+    rtol32: float = 2e-6          # float32 relative tolerance against the float64 reference
+    gradcheck: bool = True        # finite differences (skipped for piecewise-constant ops)
+    grad_domain: tuple | None = None  # domain for the gradient check (default: domain)
+
+    def sample(self, rng: np.random.Generator, shape: tuple, dtype) -> list:
+        """One array per input: uniform in its domain (integers: rounded; bools: random)."""
+        arrays = []
+        for low, high in self.domain:
+            if np.dtype(dtype) == np.bool_:
+                arrays.append(rng.random(shape) < 0.5)
+            elif np.dtype(dtype).kind == "i":
+                arrays.append(rng.integers(int(np.ceil(low)), int(np.floor(high)) + 1,
+                                           shape).astype(dtype))
+            else:
+                arrays.append(rng.uniform(low, high, shape).astype(dtype))
+        return arrays
+
+
+_TWO = ((-3.0, 3.0), (-3.0, 3.0))
+
+SPECS: dict[str, OpSpec] = {
+    # ---- unary
+    "negative": OpSpec(dtypes=NUMERIC),
+    "abs": OpSpec(dtypes=NUMERIC, grad_domain=((0.2, 3.0),)),
+    "square": OpSpec(dtypes=NUMERIC),
+    "relu": OpSpec(dtypes=NUMERIC, grad_domain=((0.2, 3.0),)),
+    "sign": OpSpec(dtypes=NUMERIC, gradcheck=False),
+    "exp": OpSpec(dtypes=NUMERIC, rtol32=4e-6),
+    "log": OpSpec(domain=((0.05, 5.0),), dtypes=NUMERIC + (), rtol32=4e-6),
+    "sqrt": OpSpec(domain=((0.05, 5.0),), dtypes=NUMERIC),
+    "tanh": OpSpec(dtypes=NUMERIC, rtol32=4e-6),
+    "sigmoid": OpSpec(domain=((-8.0, 8.0),), dtypes=NUMERIC, rtol32=4e-6),
+    "reciprocal": OpSpec(domain=((0.2, 3.0),), rtol32=4e-6),
+    "log1p": OpSpec(domain=((-0.9, 5.0),), dtypes=NUMERIC[:2] + (np.int64,), rtol32=4e-6),
+    "expm1": OpSpec(domain=((-3.0, 3.0),), dtypes=NUMERIC, rtol32=4e-6),
+    # composed
+    "sinh": OpSpec(domain=((-4.0, 4.0),), dtypes=NUMERIC, rtol32=1e-5),
+    "cosh": OpSpec(domain=((-4.0, 4.0),), dtypes=NUMERIC, rtol32=1e-5),
+    # ---- binary
+    "add": OpSpec(domain=_TWO, dtypes=ALL),
+    "subtract": OpSpec(domain=_TWO, dtypes=NUMERIC),
+    "multiply": OpSpec(domain=_TWO, dtypes=ALL),
+    "divide": OpSpec(domain=((-3.0, 3.0), (0.5, 3.0)), dtypes=NUMERIC),
+    "power": OpSpec(domain=((0.2, 3.0), (0.0, 3.0)), dtypes=NUMERIC, rtol32=1e-5),
+    "maximum": OpSpec(domain=_TWO, dtypes=ALL),
+    "minimum": OpSpec(domain=_TWO, dtypes=ALL),
+    "equal": OpSpec(domain=((-2, 2), (-2, 2)), dtypes=ALL, gradcheck=False),
+    "not_equal": OpSpec(domain=((-2, 2), (-2, 2)), dtypes=ALL, gradcheck=False),
+    "less": OpSpec(domain=((-2, 2), (-2, 2)), dtypes=ALL, gradcheck=False),
+    "less_equal": OpSpec(domain=((-2, 2), (-2, 2)), dtypes=ALL, gradcheck=False),
+    "greater": OpSpec(domain=((-2, 2), (-2, 2)), dtypes=ALL, gradcheck=False),
+    "greater_equal": OpSpec(domain=((-2, 2), (-2, 2)), dtypes=ALL, gradcheck=False),
+}
