@@ -95,6 +95,9 @@ int tc_cache_sizes(int64_t *sizes);
     X(RECIPROCAL, reciprocal, MATH, FLOAT, SAME)                                        \
     X(LOG1P, log1p, MATH, FLOAT, SAME)                                                  \
     X(EXPM1, expm1, MATH, FLOAT, SAME)                                                  \
+    X(FLOOR, floor, CHEAP, NUMERIC, SAME)                                               \
+    X(CEIL, ceil, CHEAP, NUMERIC, SAME)                                                 \
+    X(TRUNC, trunc, CHEAP, NUMERIC, SAME)                                               \
     X(SIN, sin, MATH, FLOAT, SAME)                                                      \
     X(COS, cos, MATH, FLOAT, SAME)                                                      \
     X(TAN, tan, MATH, FLOAT, SAME)                                                      \
@@ -122,7 +125,9 @@ int tc_cache_sizes(int64_t *sizes);
     X(LESS, less, CHEAP, ALL, BOOL)                                                     \
     X(LESS_EQUAL, less_equal, CHEAP, ALL, BOOL)                                         \
     X(GREATER, greater, CHEAP, ALL, BOOL)                                               \
-    X(GREATER_EQUAL, greater_equal, CHEAP, ALL, BOOL)
+    X(GREATER_EQUAL, greater_equal, CHEAP, ALL, BOOL)                                   \
+    X(FLOOR_DIVIDE, floor_divide, MATH, NUMERIC, SAME)                                  \
+    X(REMAINDER, remainder, MATH, NUMERIC, SAME)
 
 #define TC_OP_ENUM_ENTRY(NAME, ...) TC_##NAME,
 enum tc_unary_op { TC_UNARY_OPS(TC_OP_ENUM_ENTRY) TC_NUM_UNARY_OPS };

@@ -101,6 +101,16 @@ TC_UNARY_LOOP(tcu_reciprocal_f32, float, 1.0f / x)
 TC_UNARY_LOOP(tcu_reciprocal_f64, double, 1.0 / x)
 TC_LIBM_LOOPS(log1p)
 TC_LIBM_LOOPS(expm1)
+/* Rounding: exact, sign of zero kept (floor(-0.0) is -0.0); integers are already integral. */
+TC_LIBM_LOOPS(floor)
+TC_LIBM_LOOPS(ceil)
+TC_LIBM_LOOPS(trunc)
+#define TC_INTEGRAL_LOOPS(SUF, T)                                                       \
+    TC_UNARY_LOOP(tcu_floor_##SUF, T, x)                                                \
+    TC_UNARY_LOOP(tcu_ceil_##SUF, T, x)                                                 \
+    TC_UNARY_LOOP(tcu_trunc_##SUF, T, x)
+TC_INTEGRAL_LOOPS(i32, int32_t)
+TC_INTEGRAL_LOOPS(i64, int64_t)
 TC_LIBM_LOOPS(sin)
 TC_LIBM_LOOPS(cos)
 TC_LIBM_LOOPS(tan)
