@@ -69,25 +69,6 @@ def remainder(a, b) -> Tensor:
     return r
 
 
-def _logical(symbol: str, name: str):
-    """`symbol` on bool tensors (logical and/or/xor); other dtypes get a clear TypeError."""
-    from .array_api import _elementwise as aew
-
-    fn = getattr(aew, name)
-
-    def operator(self, other):
-        from .tensor import as_tensor
-
-        other_t = other if isinstance(other, Tensor) else as_tensor(other)
-        if self.dtype.kind != "b" or other_t.dtype.kind != "b":
-            raise TypeError(f"{symbol}: only bool tensors support {symbol!r} (it is {name} "
-                            f"here); received dtypes {self.dtype} and {other_t.dtype}. "
-                            "Bitwise operations on integer tensors are not supported")
-        return fn(self, other_t)
-
-    return operator
-
-
 def _invert(self) -> Tensor:
     """~x: logical not of a bool tensor."""
     if self.dtype.kind != "b":
@@ -182,15 +163,16 @@ def _install() -> None:
     T.__pow__, T.__rpow__ = ew.power, _swap(ew.power)
     T.__floordiv__, T.__rfloordiv__ = floor_divide, _swap(floor_divide)
     T.__mod__, T.__rmod__ = remainder, _swap(remainder)
-    for symbol, name in (("&", "logical_and"), ("|", "logical_or"), ("^", "logical_xor")):
-        forward = _logical(symbol, name)
-        dunder = {"&": "and", "|": "or", "^": "xor"}[symbol]
-        setattr(T, f"__{dunder}__", forward)
-        setattr(T, f"__r{dunder}__", forward)  # and/or/xor commute
+    # ---- bitwise operators: integers, and bool for & | ^ (logical); floats raise TypeError
+    for dunder, name in (("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
+                         ("lshift", "bitwise_left_shift"), ("rshift", "bitwise_right_shift")):
+        setattr(T, f"__{dunder}__", getattr(ew, name))
+        setattr(T, f"__r{dunder}__", _swap(getattr(ew, name)))
     T.__invert__ = _invert
     for symbol, dunder in (("+=", "add"), ("-=", "sub"), ("*=", "mul"), ("/=", "truediv"),
                            ("//=", "floordiv"), ("%=", "mod"), ("**=", "pow"),
-                           ("&=", "and"), ("|=", "or"), ("^=", "xor")):
+                           ("&=", "and"), ("|=", "or"), ("^=", "xor"), ("<<=", "lshift"),
+                           (">>=", "rshift")):
         setattr(T, f"__i{dunder}__", _inplace(symbol, getattr(T, f"__{dunder}__")))
     T.__matmul__, T.__rmatmul__ = ops_matrix.matmul, _swap(ops_matrix.matmul)
     T.__imatmul__ = _inplace("@=", ops_matrix.matmul)
