@@ -1,4 +1,5 @@
-"""``python -m tensorcore``: train the chapter-2 MNIST network on the bundled data.
+"""``python -m tensorcore``: train the chapter-2 MNIST network on the bundled data
+(``--model convnet``: the chapter-5 convnet).
 
 ``python -m tensorcore bench ...`` is reserved for the benchmarks (tensorcore._bench).
 """
@@ -19,6 +20,10 @@ Train the network of chapter 2 of "Deep Learning with Python" on the MNIST data
 shipped with tensorcore: Dense(512, relu) -> Dense(10, softmax), RMSprop,
 categorical crossentropy, pixels scaled to [0, 1], one-hot labels. Prints a
 live progress bar, then the test accuracy and the training time.
+
+--model convnet trains the convnet of chapter 5 instead: Conv2D(32, 3x3, relu) ->
+MaxPooling2D(2) -> Conv2D(64, 3x3, relu) -> MaxPooling2D(2) -> Conv2D(64, 3x3, relu)
+-> Flatten -> Dense(64, relu) -> Dense(10, softmax) on 28x28x1 images, batch 64.
 """
 
 EPILOG = """\
@@ -47,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m tensorcore", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=5, help="passes over the data (5)")
-    parser.add_argument("--batch-size", type=int, default=128, help="samples per step (128)")
+    parser.add_argument("--model", choices=("dense", "convnet"), default="dense",
+                        help="dense: the chapter-2 network (default); convnet: chapter 5")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="samples per step (128 for dense, 64 for convnet)")
     parser.add_argument("--backend", choices=("c", "numba"), default=None,
                         help="kernel backend (default: TENSORCORE_BACKEND or c)")
     parser.add_argument("--threads", type=int, default=None, help="worker threads for kernels")
@@ -78,8 +86,9 @@ def _limit_from_env() -> int | None:
                          f"Received: {value!r}") from None
 
 
-def prepare_mnist(limit: int | None):
-    """Chapter-2 preprocessing: flatten to 784 floats in [0, 1], one-hot labels."""
+def prepare_mnist(limit: int | None, images_shape: tuple = (28 * 28,)):
+    """Chapter-2 preprocessing: flatten to 784 floats in [0, 1] (or reshape each image to
+    images_shape, e.g. (28, 28, 1) for the convnet), one-hot labels."""
     import tensorcore as tc
     from tensorcore.datasets import mnist
     from tensorcore.utils import to_categorical
@@ -90,7 +99,7 @@ def prepare_mnist(limit: int | None):
         test_images, test_labels = test_images[:limit], test_labels[:limit]
 
     def scale(images: np.ndarray) -> np.ndarray:
-        flat = tc.as_tensor(images.reshape((len(images), 28 * 28)), tc.float32)
+        flat = tc.as_tensor(images.reshape((len(images),) + tuple(images_shape)), tc.float32)
         return (flat / 255.0).numpy()
 
     return ((scale(train_images), to_categorical(train_labels, 10)),
@@ -119,6 +128,22 @@ def save_plot(history, path: str) -> None:
     plt.close(figure)
 
 
+def convnet():
+    """The chapter-5 listing, as written in the book (only the imports changed)."""
+    from tensorcore import layers, models
+
+    model = models.Sequential()
+    model.add(layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)))
+    model.add(layers.MaxPooling2D((2, 2)))
+    model.add(layers.Conv2D(64, (3, 3), activation="relu"))
+    model.add(layers.MaxPooling2D((2, 2)))
+    model.add(layers.Conv2D(64, (3, 3), activation="relu"))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(64, activation="relu"))
+    model.add(layers.Dense(10, activation="softmax"))
+    return model
+
+
 def train(argv: list[str]) -> int:
     """Parse the options, train, evaluate, report. Returns the exit status."""
     parser = build_parser()
@@ -126,6 +151,8 @@ def train(argv: list[str]) -> int:
     limit = args.limit if args.limit is not None else _limit_from_env()
     if args.epochs < 1:
         parser.error(f"--epochs must be a positive integer. Received: {args.epochs}")
+    if args.batch_size is None:
+        args.batch_size = 64 if args.model == "convnet" else 128
     if args.batch_size < 1:
         parser.error(f"--batch-size must be a positive integer. Received: {args.batch_size}")
     if args.threads is not None and args.threads < 1:
@@ -161,8 +188,9 @@ def train(argv: list[str]) -> int:
     if args.seed is not None and args.seed >= 0:
         tc.random.seed(args.seed)
 
-    (train_images, train_labels), (test_images, test_labels) = prepare_mnist(limit)
-    model = models.Sequential([
+    shape = (28, 28, 1) if args.model == "convnet" else (28 * 28,)
+    (train_images, train_labels), (test_images, test_labels) = prepare_mnist(limit, shape)
+    model = convnet() if args.model == "convnet" else models.Sequential([
         layers.Dense(512, activation="relu", input_shape=(28 * 28,)),
         layers.Dense(10, activation="softmax"),
     ])

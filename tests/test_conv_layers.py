@@ -8,21 +8,9 @@ import pytest
 
 import tensorcore as tc
 from tensorcore import layers, models
+from tensorcore.__main__ import convnet as _convnet   # the chapter-5 listing
 
 torch = pytest.importorskip("torch")
-
-
-def _convnet():
-    model = models.Sequential()
-    model.add(layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)))
-    model.add(layers.MaxPooling2D((2, 2)))
-    model.add(layers.Conv2D(64, (3, 3), activation="relu"))
-    model.add(layers.MaxPooling2D((2, 2)))
-    model.add(layers.Conv2D(64, (3, 3), activation="relu"))
-    model.add(layers.Flatten())
-    model.add(layers.Dense(64, activation="relu"))
-    model.add(layers.Dense(10, activation="softmax"))
-    return model
 
 
 def test_chapter5_summary_shapes_and_params():
