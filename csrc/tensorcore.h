@@ -94,7 +94,10 @@ int tc_cache_sizes(int64_t *sizes);
     X(SIGMOID, sigmoid, MATH, FLOAT)                                                    \
     X(RECIPROCAL, reciprocal, MATH, FLOAT)                                              \
     X(LOG1P, log1p, MATH, FLOAT)                                                        \
-    X(EXPM1, expm1, MATH, FLOAT)
+    X(EXPM1, expm1, MATH, FLOAT)                                                        \
+    X(FLOOR, floor, CHEAP, NUMERIC)                                                     \
+    X(CEIL, ceil, CHEAP, NUMERIC)                                                       \
+    X(TRUNC, trunc, CHEAP, NUMERIC)
 
 #define TC_BINARY_OPS(X)                                                                \
     X(ADD, add, CHEAP, ALL, SAME)                                                       \
@@ -110,6 +113,8 @@ int tc_cache_sizes(int64_t *sizes);
     X(LESS_EQUAL, less_equal, CHEAP, ALL, BOOL)                                         \
     X(GREATER, greater, CHEAP, ALL, BOOL)                                               \
     X(GREATER_EQUAL, greater_equal, CHEAP, ALL, BOOL)                                   \
+    X(FLOOR_DIVIDE, floor_divide, MATH, NUMERIC, SAME)                                  \
+    X(REMAINDER, remainder, MATH, NUMERIC, SAME)                                        \
     X(ATAN2, atan2, MATH, FLOAT, SAME)                                                  \
     X(LOGADDEXP, logaddexp, MATH, FLOAT, SAME)                                          \
     X(HYPOT, hypot, MATH, FLOAT, SAME)                                                  \

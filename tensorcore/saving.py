@@ -256,7 +256,6 @@ def load_model(path: str | os.PathLike):
     """Load a model saved with Model.save(): a ready-to-use (and compiled, if it was) model."""
     from tensorcore import layers
     from tensorcore.layers.base import WEIGHT_BUDGET
-    from tensorcore.models.sequential import Sequential
 
     header, arrays = read_archive(path, kind="model", op="load_model")
     budget = WEIGHT_BUDGET.set([sum(a.size for k, a in arrays.items()
@@ -268,8 +267,9 @@ def load_model(path: str | os.PathLike):
                 isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
             raise ValueError(f"build_input_shape {shape!r} is not a list of positive ints")
         if header.get("version") == 1:  # v1 files: a Sequential's layer list
-            model = Sequential([layers.deserialize(c) for c in spec["layers"]],
-                               name=spec["name"])
+            # by class name, through the layer registry (saving imports no model module)
+            model = layers.deserialize({"class_name": "Sequential", "config": {
+                "name": spec["name"], "layers": spec["layers"]}})
         else:
             model = layers.deserialize(spec)
         if not model.built and shape is not None:
