@@ -589,9 +589,10 @@ class Trainer:
         adapter = self._adapter(op, x, y, sample_weight, batch_size or 32, steps_per_epoch,
                                 bool(shuffle), class_weight)
         if getattr(adapter, "one_shot", False) and steps_per_epoch is None and epochs > 1:
-            raise ValueError(f"{op}: x is a generator (it can be read only once), so fit needs "
-                             "steps_per_epoch to know where each epoch ends. Received: "
-                             f"steps_per_epoch=None with epochs={epochs}")
+            raise ValueError(f"{op}: x is a one-shot iterator (a {type(x).__name__}: it can "
+                             "be read only once), so fit needs steps_per_epoch to know where "
+                             f"each epoch ends. Received: steps_per_epoch=None with "
+                             f"epochs={epochs}")
         val_adapter = None
         if validation_data is not None:
             val_adapter = self._validation_adapter(op, validation_data,
@@ -683,9 +684,9 @@ class Trainer:
             raise ValueError(f"{expected}. Received: a {type(validation_data).__name__} "  # noqa: TRY004
                              f"of {len(validation_data)} element(s)")
         if getattr(adapter, "one_shot", False) and steps is None and epochs > 1:
-            raise ValueError(f"{op}: validation_data is a generator (it can be read only "
-                             "once), so fit needs validation_steps. Received: "
-                             "validation_steps=None")
+            raise ValueError(f"{op}: validation_data is a one-shot iterator (a "
+                             f"{type(validation_data).__name__}: it can be read only once), so "
+                             "fit needs validation_steps. Received: validation_steps=None")
         return adapter
 
     def _run_epoch(self, adapter: DataAdapter, steps, callback_list, progbar) -> int:
