@@ -98,35 +98,21 @@ def test_training_step_uses_our_kernels(tripwire):
     model.evaluate(x.view(Tripwire), y.view(Tripwire), verbose=0)
 
 
-
-def _op_table_inputs() -> list:
-    """(op, inputs, differentiate) for every op-table row and dtype of its spec, sampled
-    before any test runs (the tripwire would refuse NumPy's own sampling)."""
+def test_every_op_table_row_uses_our_kernels(request):
+    """Each row of the op table (tensorcore/_optable.py), forward on each dtype of its spec
+    and backward where it has a gradient, computes without NumPy."""
     from op_specs import SPECS
 
     from tensorcore import _optable as optable
 
     rng = np.random.default_rng(2)
-    cases = []
-    for op in optable.OPS:
-        spec = SPECS[op.name]
-        for dtype in spec.dtypes:
-            differentiate = (np.dtype(dtype).kind == "f" and spec.gradcheck
-                             and not op.bool_result)
-            cases.append((op.name, spec.sample(rng, (3, 4), dtype), differentiate))
-    return cases
-
-
-_OP_TABLE_INPUTS = _op_table_inputs()
-
-
-def test_every_op_table_row_uses_our_kernels(tripwire):
-    """Every elementwise op of the table (and its gradient), on each dtype of its spec."""
-    for name, arrays, differentiate in _OP_TABLE_INPUTS:
-        inputs = [_wire(a) for a in arrays]
-        if differentiate:
-            for x in inputs:
-                x.requires_grad_()
-            getattr(tc, name)(*inputs).sum().backward()
-        else:
-            getattr(tc, name)(*inputs)
+    cases = [(op, [spec.sample(rng, (3, 4), dtype) for dtype in spec.dtypes],
+              spec.sample(rng, (3, 4), np.float32) if spec.gradcheck else None)
+             for op in optable.OPS for spec in (SPECS[op.name],)]
+    request.getfixturevalue("tripwire")   # inputs are sampled; from here NumPy may not compute
+    for op, samples, grad_sample in cases:
+        for arrays in samples:
+            getattr(tc, op.name)(*[_wire(a) for a in arrays])
+        if grad_sample is not None:
+            inputs = [_wire(a).requires_grad_() for a in grad_sample]
+            getattr(tc, op.name)(*inputs).sum().backward()
