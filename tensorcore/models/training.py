@@ -21,6 +21,9 @@ gradients in an overridden ``apply_gradients``, reduce the metric states (``tota
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 import warnings
 
@@ -416,8 +419,13 @@ class Trainer:
 
     def apply_gradients(self, grads_and_vars) -> None:
         """Apply gradients with the compiled optimizer: the only place weights are updated
-        during fit (a data-parallel strategy averages the gradients here)."""
-        self.optimizer.apply_gradients(grads_and_vars)
+        during fit (a data-parallel strategy averages the gradients here).
+
+        A Ctrl-C arriving while the weights are being updated is held until every weight
+        has its step, so an interrupted fit never leaves a half-applied step behind.
+        """
+        with _whole_step():
+            self.optimizer.apply_gradients(grads_and_vars)
 
     def make_progbar(self, steps: int | None, verbose: int) -> Progbar:
         """The progress bar of one epoch / evaluation (override to silence some ranks)."""
@@ -818,6 +826,25 @@ class Trainer:
 
     def __getstate__(self):
         raise TypeError("tensorcore models are not picklable; use model.save(path)")
+
+
+@contextlib.contextmanager
+def _whole_step():
+    """Hold back KeyboardInterrupt (SIGINT with Python's default handler) until the block
+    ends. Only the main thread receives signals; elsewhere, or under a custom SIGINT
+    handler, the block runs as is."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    received = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if received:
+        raise KeyboardInterrupt
 
 
 def _split(op, x, y, sample_weight, fraction):
