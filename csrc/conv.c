@@ -186,8 +186,10 @@ static void tc_conv_fail(tc_conv_job *job, int st)
 }
 
 /* Rows per im2col tile: within TC_CONV_TILE_BYTES, and small enough to give every thread
- * a few tiles of a large problem. */
-static int64_t tc_conv_tile_rows(const tc_conv_geom *g, int es, int64_t rows)
+ * a few tiles of a large problem; a multiple of the micro-kernel's tile edge `unit` when
+ * that is at least TC_CONV_TILE_MIN_ROWS, so the GEMM of a tile has no edge micro-tiles
+ * (a 3x3x64 tile of 85 rows computed 15 six-column micro-tiles for 84 + 1 rows). */
+static int64_t tc_conv_tile_rows(const tc_conv_geom *g, int es, int64_t rows, int unit)
 {
     int64_t t = TC_CONV_TILE_BYTES / (g->k * es);
     if (t > TC_CONV_TILE_MAX_ROWS)
@@ -195,6 +197,8 @@ static int64_t tc_conv_tile_rows(const tc_conv_geom *g, int es, int64_t rows)
     const int64_t share = (rows + 4 * tc_get_num_threads() - 1) / (4 * tc_get_num_threads());
     if (t > share)
         t = share;
+    if (t / unit * unit >= TC_CONV_TILE_MIN_ROWS)
+        t = t / unit * unit;
     if (t < TC_CONV_TILE_MIN_ROWS)
         t = TC_CONV_TILE_MIN_ROWS;
     return t;
@@ -358,7 +362,7 @@ int tc_conv2d(int dtype, const int64_t *geom, const void *x, const void *w, void
     job.x = x;
     job.w = w;
     job.y = y;
-    job.tile_rows = tc_conv_tile_rows(&g, job.es, m);
+    job.tile_rows = tc_conv_tile_rows(&g, job.es, m, job.kern->nr);
     job.ntiles = (m + job.tile_rows - 1) / job.tile_rows;
     tc_parallel_for(job.ntiles, 1, tc_conv_forward_range, &job);
     return tc_conv_finish("tc_conv2d", &job);
@@ -383,7 +387,8 @@ int tc_conv2d_grad_input(int dtype, const int64_t *geom, const void *dy, const v
     job.dy = dy;
     job.w = w;
     job.y = dx;
-    job.tile_rows = tc_conv_tile_rows(&g, job.es, g.oh * g.ow * tc_get_num_threads());
+    job.tile_rows = tc_conv_tile_rows(&g, job.es, g.oh * g.ow * tc_get_num_threads(),
+                                      job.kern->nr);
     tc_parallel_for(g.n, 1, tc_conv_grad_input_range, &job);
     return tc_conv_finish("tc_conv2d_grad_input", &job);
 }
@@ -419,7 +424,7 @@ int tc_conv2d_grad_filter(int dtype, const int64_t *geom, const void *x, const v
     tc_conv_job_init(&job, dtype, &g);
     job.x = x;
     job.dy = dy;
-    job.tile_rows = tc_conv_tile_rows(&g, job.es, m);
+    job.tile_rows = tc_conv_tile_rows(&g, job.es, m, job.kern->nr);
     job.ntiles = (m + job.tile_rows - 1) / job.tile_rows;
     int64_t pieces = tc_get_num_threads();
     /* Each extra piece costs a K x O buffer and a pass summing it: only with enough rows. */
@@ -478,40 +483,49 @@ static inline void tc_pool_window(const tc_conv_geom *g, int64_t oh, int64_t ow,
     *iw1 = w0 + g->kw < g->w ? w0 + g->kw : g->w;
 }
 
+/* Max over the window of output (oh, ow), channels [k0, k1): y[k] and the flat input
+ * position of the first maximum in arg[k]. A NaN wins over any number (as NumPy's max);
+ * a window lying wholly in the padding gives -inf and position -1. */
 #define TC_POOL_DEFINE(T, SUF)                                                              \
+    static void tc_maxpool_channels_##SUF(const tc_conv_geom *g, const T *x, int64_t oh,   \
+                                          int64_t ow, int64_t k0, int64_t k1, T *y,        \
+                                          int32_t *arg)                                    \
+    {                                                                                      \
+        const int64_t c = g->c;                                                            \
+        int64_t ih0, ih1, iw0, iw1;                                                        \
+        tc_pool_window(g, oh, ow, &ih0, &ih1, &iw0, &iw1);                                 \
+        if (ih0 >= ih1 || iw0 >= iw1) {                                                    \
+            for (int64_t k = k0; k < k1; ++k) {                                            \
+                y[k] = (T)-1.0 / (T)0.0;                                                   \
+                arg[k] = -1;                                                               \
+            }                                                                              \
+            return;                                                                        \
+        }                                                                                  \
+        const T *first = x + (ih0 * g->w + iw0) * c;                                       \
+        const int32_t first_pos = (int32_t)(ih0 * g->w + iw0);                             \
+        for (int64_t k = k0; k < k1; ++k) {                                                \
+            y[k] = first[k];                                                               \
+            arg[k] = first_pos;                                                            \
+        }                                                                                  \
+        for (int64_t ih = ih0; ih < ih1; ++ih)                                             \
+            for (int64_t iw = ih == ih0 ? iw0 + 1 : iw0; iw < iw1; ++iw) {                 \
+                const T *xp = x + (ih * g->w + iw) * c;                                    \
+                const int32_t pos = (int32_t)(ih * g->w + iw);                             \
+                for (int64_t k = k0; k < k1; ++k) {                                        \
+                    const T v = xp[k], cur = y[k];                                         \
+                    const int take = (v > cur) | ((v != v) & (cur == cur));                \
+                    y[k] = take ? v : cur;                                                 \
+                    arg[k] = take ? pos : arg[k];                                          \
+                }                                                                          \
+            }                                                                              \
+    }                                                                                      \
+                                                                                           \
     static void tc_maxpool_image_##SUF(const tc_conv_geom *g, const T *x, T *y,            \
                                        int32_t *arg)                                       \
     {                                                                                      \
-        const int64_t c = g->c;                                                            \
         for (int64_t oh = 0; oh < g->oh; ++oh)                                             \
-            for (int64_t ow = 0; ow < g->ow; ++ow, y += c, arg += c) {                     \
-                int64_t ih0, ih1, iw0, iw1;                                                \
-                tc_pool_window(g, oh, ow, &ih0, &ih1, &iw0, &iw1);                         \
-                if (ih0 >= ih1 || iw0 >= iw1) {  /* window only over padding */           \
-                    for (int64_t k = 0; k < c; ++k) {                                      \
-                        y[k] = (T)-1.0 / (T)0.0;                                           \
-                        arg[k] = -1;                                                       \
-                    }                                                                      \
-                    continue;                                                              \
-                }                                                                          \
-                const T *first = x + (ih0 * g->w + iw0) * c;                               \
-                const int32_t first_pos = (int32_t)(ih0 * g->w + iw0);                     \
-                for (int64_t k = 0; k < c; ++k) {                                          \
-                    y[k] = first[k];                                                       \
-                    arg[k] = first_pos;                                                    \
-                }                                                                          \
-                for (int64_t ih = ih0; ih < ih1; ++ih)                                     \
-                    for (int64_t iw = ih == ih0 ? iw0 + 1 : iw0; iw < iw1; ++iw) {         \
-                        const T *xp = x + (ih * g->w + iw) * c;                            \
-                        const int32_t pos = (int32_t)(ih * g->w + iw);                     \
-                        for (int64_t k = 0; k < c; ++k) {                                  \
-                            const T v = xp[k], cur = y[k];                                 \
-                            const int take = (v > cur) | ((v != v) & (cur == cur));        \
-                            y[k] = take ? v : cur;                                         \
-                            arg[k] = take ? pos : arg[k];                                  \
-                        }                                                                  \
-                    }                                                                      \
-            }                                                                              \
+            for (int64_t ow = 0; ow < g->ow; ++ow, y += g->c, arg += g->c)                 \
+                tc_maxpool_channels_##SUF(g, x, oh, ow, 0, g->c, y, arg);                  \
     }                                                                                      \
                                                                                            \
     static void tc_avgpool_image_##SUF(const tc_conv_geom *g, const T *x, T *y)            \
@@ -570,6 +584,66 @@ static inline void tc_pool_window(const tc_conv_geom *g, int64_t oh, int64_t ow,
 TC_POOL_DEFINE(float, f32)
 TC_POOL_DEFINE(double, f64)
 
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+#include <immintrin.h>
+
+/* tc_maxpool_image_f32 with 8 channels per AVX2 register: the running maximum and its
+ * position stay in registers over the window (the generic loop's NaN rule compiles to
+ * branches there and does not vectorize); channels past a multiple of 8 go through the
+ * generic loop. Same results as the generic version, bit for bit. */
+__attribute__((target("avx2,fma"))) static void
+tc_maxpool_image_f32_avx2(const tc_conv_geom *g, const float *x, float *y, int32_t *arg)
+{
+    const int64_t c = g->c, c8 = c & ~(int64_t)7;
+    for (int64_t oh = 0; oh < g->oh; ++oh)
+        for (int64_t ow = 0; ow < g->ow; ++ow, y += c, arg += c) {
+            int64_t ih0, ih1, iw0, iw1;
+            tc_pool_window(g, oh, ow, &ih0, &ih1, &iw0, &iw1);
+            if (ih0 >= ih1 || iw0 >= iw1) {   /* window only over padding */
+                tc_maxpool_channels_f32(g, x, oh, ow, 0, c, y, arg);
+                continue;
+            }
+            if (c8 < c)
+                tc_maxpool_channels_f32(g, x, oh, ow, c8, c, y, arg);
+            for (int64_t k = 0; k < c8; k += 8) {
+                const float *first = x + (ih0 * g->w + iw0) * c + k;
+                __m256 best = _mm256_loadu_ps(first);
+                __m256i at = _mm256_set1_epi32((int32_t)(ih0 * g->w + iw0));
+                for (int64_t ih = ih0; ih < ih1; ++ih)
+                    for (int64_t iw = ih == ih0 ? iw0 + 1 : iw0; iw < iw1; ++iw) {
+                        const __m256 v = _mm256_loadu_ps(x + (ih * g->w + iw) * c + k);
+                        const __m256 nan_over_number = _mm256_and_ps(
+                            _mm256_cmp_ps(v, v, _CMP_UNORD_Q),
+                            _mm256_cmp_ps(best, best, _CMP_ORD_Q));
+                        const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
+                                                         nan_over_number);
+                        best = _mm256_blendv_ps(best, v, take);
+                        at = _mm256_castps_si256(_mm256_blendv_ps(
+                            _mm256_castsi256_ps(at),
+                            _mm256_castsi256_ps(_mm256_set1_epi32((int32_t)(ih * g->w + iw))),
+                            take));
+                    }
+                _mm256_storeu_ps(y + k, best);
+                _mm256_storeu_si256((__m256i *)(void *)(arg + k), at);
+            }
+        }
+}
+#endif
+
+/* Max pooling of one float32 image with the widest variant the CPU runs. */
+static void tc_maxpool_image_f32_best(const tc_conv_geom *g, const float *x, float *y,
+                                      int32_t *arg)
+{
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+    const int level = tc_simd_level_id();
+    if (level == TC_SIMD_AVX2 || level == TC_SIMD_AVX512) {
+        tc_maxpool_image_f32_avx2(g, x, y, arg);
+        return;
+    }
+#endif
+    tc_maxpool_image_f32(g, x, y, arg);
+}
+
 static void tc_pool_forward_range(void *ctx, int64_t n0, int64_t n1)
 {
     const tc_pool_job *job = ctx;
@@ -578,8 +652,9 @@ static void tc_pool_forward_range(void *ctx, int64_t n0, int64_t n1)
     for (int64_t n = n0; n < n1; ++n) {
         if (job->kind == TC_POOL_MAX) {
             if (job->g.k == 4)
-                tc_maxpool_image_f32(g, (const float *)(const void *)job->x + n * in,
-                                     (float *)(void *)job->y + n * out, job->arg + n * out);
+                tc_maxpool_image_f32_best(g, (const float *)(const void *)job->x + n * in,
+                                          (float *)(void *)job->y + n * out,
+                                          job->arg + n * out);
             else
                 tc_maxpool_image_f64(g, (const double *)(const void *)job->x + n * in,
                                      (double *)(void *)job->y + n * out, job->arg + n * out);
