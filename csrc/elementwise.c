@@ -34,6 +34,69 @@ static inline int64_t tc_ipow64(int64_t base, int64_t exponent)
     return exponent < 0 ? 0 : (int64_t)result;
 }
 
+/* Floor division and remainder as NumPy defines them (npy_divmod): the remainder comes from
+ * fmod (exact), the quotient from (a - mod) / b, so the two agree. floor(a / b) would not:
+ * 1.0 / 0.1 rounds to exactly 10.0, while 1.0 // 0.1 is 9 (1.0 % 0.1 is 0.0999...).
+ * b == 0 gives a / b (+-inf or NaN); inf // finite gives +-inf as the array API standard
+ * and PyTorch (NumPy: NaN); the remainder has the sign of b, a zero one included. */
+#define TC_FLOAT_DIVMOD(SUF, T, FMOD, FLOOR, COPYSIGN)                                  \
+    static inline T tc_floor_divide_##SUF(T a, T b)                                     \
+    {                                                                                   \
+        if (b == 0 || (isinf(a) && isfinite(b))) {                                      \
+            return a / b;                                                               \
+        }                                                                               \
+        T mod = FMOD(a, b);                                                             \
+        T div = (a - mod) / b;                                                          \
+        if (mod != 0 && ((b < 0) != (mod < 0))) {                                       \
+            div -= 1;                                                                   \
+        }                                                                               \
+        if (div == 0) {                                                                 \
+            return COPYSIGN((T)0, a / b);                                               \
+        }                                                                               \
+        T whole = FLOOR(div);       /* div is within rounding of an integer: snap */    \
+        return (div - whole > (T)0.5) ? whole + 1 : whole;                              \
+    }                                                                                   \
+    static inline T tc_remainder_##SUF(T a, T b)                                        \
+    {                                                                                   \
+        T mod = FMOD(a, b);                                                             \
+        if (b == 0) {                                                                   \
+            return mod;                                                                 \
+        }                                                                               \
+        if (mod == 0) {                                                                 \
+            return COPYSIGN((T)0, b);                                                   \
+        }                                                                               \
+        return ((b < 0) != (mod < 0)) ? mod + b : mod;                                  \
+    }
+
+TC_FLOAT_DIVMOD(f32, float, fmodf, floorf, copysignf)
+TC_FLOAT_DIVMOD(f64, double, fmod, floor, copysign)
+
+/* Integers: rounded toward -inf, x // 0 and x % 0 give 0 (as NumPy); b == -1 is done by
+ * negation, since INT_MIN / -1 traps (INT_MIN // -1 wraps to INT_MIN, as NumPy). */
+#define TC_INT_DIVMOD(SUF, T, UT)                                                       \
+    static inline T tc_floor_divide_##SUF(T a, T b)                                     \
+    {                                                                                   \
+        if (b == 0) {                                                                   \
+            return 0;                                                                   \
+        }                                                                               \
+        if (b == -1) {                                                                  \
+            return (T)((UT)0 - (UT)a);                                                  \
+        }                                                                               \
+        T q = a / b;                                                                    \
+        return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;                        \
+    }                                                                                   \
+    static inline T tc_remainder_##SUF(T a, T b)                                        \
+    {                                                                                   \
+        if (b == 0 || b == -1) {                                                        \
+            return 0;                                                                   \
+        }                                                                               \
+        T r = a % b;                                                                    \
+        return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;                            \
+    }
+
+TC_INT_DIVMOD(i32, int32_t, uint32_t)
+TC_INT_DIVMOD(i64, int64_t, uint64_t)
+
 /* Defines `static void NAME(...)`: o = EXPR(x, y) with x from a, y from b. */
 #define TC_BINARY_LOOP(NAME, TI, TO, EXPR)                                              \
     static void NAME(char *const *p, const int64_t *s, int64_t n, const void *params)  \
@@ -78,6 +141,10 @@ static inline int64_t tc_ipow64(int64_t base, int64_t exponent)
     TC_BINARY_LOOP(tcb_greater_##SUF, T, uint8_t, x > y)                                \
     TC_BINARY_LOOP(tcb_greater_equal_##SUF, T, uint8_t, x >= y)
 
+#define TC_DIVMOD_LOOPS(SUF, T)                                                         \
+    TC_BINARY_LOOP(tcb_floor_divide_##SUF, T, T, tc_floor_divide_##SUF(x, y))           \
+    TC_BINARY_LOOP(tcb_remainder_##SUF, T, T, tc_remainder_##SUF(x, y))
+
 #define TC_FLOAT_LOOPS(SUF, T, POW)                                                     \
     TC_BINARY_LOOP(tcb_add_##SUF, T, T, x + y)                                          \
     TC_BINARY_LOOP(tcb_subtract_##SUF, T, T, x - y)                                     \
@@ -86,6 +153,7 @@ static inline int64_t tc_ipow64(int64_t base, int64_t exponent)
     TC_BINARY_LOOP(tcb_power_##SUF, T, T, POW(x, y))                                    \
     TC_BINARY_LOOP(tcb_maximum_##SUF, T, T, TC_FMAX(x, y))                              \
     TC_BINARY_LOOP(tcb_minimum_##SUF, T, T, TC_FMIN(x, y))                              \
+    TC_DIVMOD_LOOPS(SUF, T)                                                             \
     TC_COMPARE_LOOPS(SUF, T)
 
 /* Integer arithmetic wraps (the library is compiled with -fwrapv). */
@@ -96,6 +164,7 @@ static inline int64_t tc_ipow64(int64_t base, int64_t exponent)
     TC_BINARY_LOOP(tcb_power_##SUF, T, T, IPOW(x, y))                                   \
     TC_BINARY_LOOP(tcb_maximum_##SUF, T, T, TC_IMAX(x, y))                              \
     TC_BINARY_LOOP(tcb_minimum_##SUF, T, T, TC_IMIN(x, y))                              \
+    TC_DIVMOD_LOOPS(SUF, T)                                                             \
     TC_COMPARE_LOOPS(SUF, T)
 
 TC_FLOAT_LOOPS(f32, float, powf)

@@ -93,7 +93,10 @@ int tc_cache_sizes(int64_t *sizes);
     X(SIGMOID, sigmoid, MATH, FLOAT)                                                    \
     X(RECIPROCAL, reciprocal, MATH, FLOAT)                                              \
     X(LOG1P, log1p, MATH, FLOAT)                                                        \
-    X(EXPM1, expm1, MATH, FLOAT)
+    X(EXPM1, expm1, MATH, FLOAT)                                                        \
+    X(FLOOR, floor, CHEAP, NUMERIC)                                                     \
+    X(CEIL, ceil, CHEAP, NUMERIC)                                                       \
+    X(TRUNC, trunc, CHEAP, NUMERIC)
 
 #define TC_BINARY_OPS(X)                                                                \
     X(ADD, add, CHEAP, ALL, SAME)                                                       \
@@ -108,7 +111,9 @@ int tc_cache_sizes(int64_t *sizes);
     X(LESS, less, CHEAP, ALL, BOOL)                                                     \
     X(LESS_EQUAL, less_equal, CHEAP, ALL, BOOL)                                         \
     X(GREATER, greater, CHEAP, ALL, BOOL)                                               \
-    X(GREATER_EQUAL, greater_equal, CHEAP, ALL, BOOL)
+    X(GREATER_EQUAL, greater_equal, CHEAP, ALL, BOOL)                                   \
+    X(FLOOR_DIVIDE, floor_divide, MATH, NUMERIC, SAME)                                  \
+    X(REMAINDER, remainder, MATH, NUMERIC, SAME)
 
 #define TC_OP_ENUM_ENTRY(NAME, ...) TC_##NAME,
 enum tc_unary_op { TC_UNARY_OPS(TC_OP_ENUM_ENTRY) TC_NUM_UNARY_OPS };

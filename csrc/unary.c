@@ -99,6 +99,19 @@ TC_UNARY_LOOP(tcu_log1p_f32, float, log1pf(x))
 TC_UNARY_LOOP(tcu_log1p_f64, double, log1p(x))
 TC_UNARY_LOOP(tcu_expm1_f32, float, expm1f(x))
 TC_UNARY_LOOP(tcu_expm1_f64, double, expm1(x))
+/* Rounding: exact, sign of zero kept (floor(-0.0) is -0.0); integers are already integral. */
+TC_UNARY_LOOP(tcu_floor_f32, float, floorf(x))
+TC_UNARY_LOOP(tcu_floor_f64, double, floor(x))
+TC_UNARY_LOOP(tcu_ceil_f32, float, ceilf(x))
+TC_UNARY_LOOP(tcu_ceil_f64, double, ceil(x))
+TC_UNARY_LOOP(tcu_trunc_f32, float, truncf(x))
+TC_UNARY_LOOP(tcu_trunc_f64, double, trunc(x))
+#define TC_INTEGRAL_LOOPS(SUF, T)                                                       \
+    TC_UNARY_LOOP(tcu_floor_##SUF, T, x)                                                \
+    TC_UNARY_LOOP(tcu_ceil_##SUF, T, x)                                                 \
+    TC_UNARY_LOOP(tcu_trunc_##SUF, T, x)
+TC_INTEGRAL_LOOPS(i32, int32_t)
+TC_INTEGRAL_LOOPS(i64, int64_t)
 
 /* Dispatch, chunk sizes and names, all from the one list TC_UNARY_OPS. Indexed
  * [op][dtype]; NULL marks an unsupported pair (there are no bool unary ops). */

@@ -13,7 +13,6 @@ from .dtypes import float32, float64, int32, int64, bool_ as bool  # noqa: A001
 from .tensor import (Tensor, tensor, as_tensor, from_numpy, from_dlpack, zeros, ones, full,
                      zeros_like, ones_like, arange, eye)
 from . import _methods  # noqa: F401  (attaches operators and methods to Tensor)
-from ._methods import floor_divide, remainder
 from . import _optable, ops_elementwise as _ew
 from .ops_elementwise import where, clip
 from .ops_reduce import sum, mean, max, min, var, argmax, argmin, logsumexp
@@ -33,7 +32,7 @@ __all__ = [
     "Tensor", "tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full",
     "zeros_like", "ones_like", "arange", "eye", "float32", "float64", "int32", "int64", "bool",
     "where", "clip",
-    "floor_divide", "remainder", "sum", "mean", "max", "min", "var", "argmax", "argmin",
+    "sum", "mean", "max", "min", "var", "argmax", "argmin",
     "logsumexp", "reshape", "flatten",
     "permute_dims", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
     "concatenate", "stack", "matmul", "softmax", "log_softmax", "conv2d", "conv1d",

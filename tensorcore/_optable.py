@@ -53,6 +53,9 @@ class OpDef:
     grad: Optional[Callable] = None
     impl: Optional[Callable] = None      # composed ops only
     bool_result: bool = False            # comparisons: bool output whatever the input dtype
+    bool_operands: bool = True           # binary: False makes a bool operand (tensor or
+    #                                      Python bool) a TypeError even where promotion
+    #                                      would give an integer (floor_divide, remainder)
     method: bool = True                  # also a Tensor method
 
     @property
@@ -92,6 +95,16 @@ def _np_bool_or_int(int_fn, bool_fn):
     return lambda a, b: bool_fn(a, b) if a.dtype == np.bool_ else int_fn(a, b)
 
 
+def _np_floor_divide(a, b):
+    # inf // finite: +-inf, as the array API standard and PyTorch give (NumPy gives nan); the
+    # rest is NumPy's own floor_divide (quotient from fmod, so 1.0 // 0.1 is 9, not 10).
+    out = np.floor_divide(a, b)
+    if out.dtype.kind == "f":
+        special = np.isinf(a) & np.isfinite(b) & (b != 0)
+        out = np.where(special, np.divide(a, np.where(special, b, 1)), out).astype(out.dtype)
+    return out
+
+
 # ---------------------------------------------------------------------- gradient rules
 def _mul_grad(t, g, out, a, b):
     return (t.multiply(g, b) if a.requires_grad else None,
@@ -111,6 +124,17 @@ def _pow_grad(t, g, out, a, b):
         base_zero = t.multiply(t.equal(a, 0), t.greater_equal(b, 0))
         gb = t.where(base_zero, 0, t.multiply(g, t.multiply(out, t.log(a))))
     return ga, gb
+
+
+def _zero_grad(t, g, out, x):
+    # piecewise-constant ops (sign, floor, ceil, trunc): zero almost everywhere, as PyTorch
+    return t.multiply(g, 0)
+
+
+def _remainder_grad(t, g, out, a, b):
+    # a % b = a - b * floor(a / b): d/da = 1, d/db = -(a // b) (PyTorch's convention)
+    return (g if a.requires_grad else None,
+            t.negative(t.multiply(g, t.floor_divide(a, b))) if b.requires_grad else None)
 
 
 def _minmax_grad(strict: str):
@@ -141,8 +165,7 @@ OPS: tuple[OpDef, ...] = (
           "max(x, 0) elementwise (gradient 0 at 0, as PyTorch; NaN stays NaN).",
           grad=lambda t, g, out, x: t.where(t.greater(x, 0), g, 0)),
     OpDef("sign", UNARY, NUMERIC, CHEAP, np.sign,
-          "-1, 0 or 1 by the sign of x (NaN stays NaN; gradient 0).",
-          grad=lambda t, g, out, x: t.multiply(g, 0)),
+          "-1, 0 or 1 by the sign of x (NaN stays NaN; gradient 0).", grad=_zero_grad),
     OpDef("exp", UNARY, FLOAT, MATH, np.exp, "e ** x elementwise.",
           grad=lambda t, g, out, x: t.multiply(g, out)),
     OpDef("log", UNARY, FLOAT, MATH, np.log, "Natural logarithm elementwise.",
@@ -162,6 +185,15 @@ OPS: tuple[OpDef, ...] = (
           grad=lambda t, g, out, x: t.divide(g, t.add(x, 1))),
     OpDef("expm1", UNARY, FLOAT, MATH, np.expm1, "exp(x) - 1, accurate for tiny x.",
           grad=lambda t, g, out, x: t.multiply(g, t.add(out, 1))),
+    # floor / ceil / trunc: primitives for exactness (one instruction each; composing them
+    # from casts needs |x| < 2**63 guards and sign-of-zero repairs). Integers: identity.
+    OpDef("floor", UNARY, NUMERIC, CHEAP, np.floor,
+          "The largest integer <= x, elementwise (-0.0 stays -0.0; gradient 0).",
+          grad=_zero_grad),
+    OpDef("ceil", UNARY, NUMERIC, CHEAP, np.ceil,
+          "The smallest integer >= x, elementwise (gradient 0).", grad=_zero_grad),
+    OpDef("trunc", UNARY, NUMERIC, CHEAP, np.trunc,
+          "x rounded toward zero, elementwise (gradient 0).", grad=_zero_grad),
 
     # ---- binary primitives (C: TC_BINARY_OPS, csrc/elementwise.c; Numba: scalar.arith/compare)
     OpDef("add", BINARY, ALL, CHEAP, _np_bool_or_int(np.add, np.logical_or),
@@ -193,6 +225,16 @@ OPS: tuple[OpDef, ...] = (
           bool_result=True),
     OpDef("greater_equal", BINARY, ALL, CHEAP, np.greater_equal,
           "a >= b elementwise, as a bool tensor.", bool_result=True),
+    # floor_divide / remainder: primitives for accuracy. floor(a / b) is wrong where a / b
+    # rounds up to an integer (1.0 / 0.1 is exactly 10.0, but 1.0 // 0.1 is 9 in NumPy and
+    # Python); the kernels follow NumPy's divmod: the remainder from fmod, the quotient from it.
+    OpDef("floor_divide", BINARY, NUMERIC, MATH, _np_floor_divide,
+          "a // b, rounded toward -inf like NumPy (integer x // 0 gives 0; inf // finite is "
+          "+-inf as in the array API standard). Piecewise constant: no gradient.",
+          bool_operands=False),
+    OpDef("remainder", BINARY, NUMERIC, MATH, np.remainder,
+          "a % b with the sign of b, like NumPy (integer x % 0 gives 0). Gradients: d/da = 1, "
+          "d/db = -(a // b).", grad=_remainder_grad, bool_operands=False),
 
     # ---- composed ops: written with the ops above; autodiff differentiates them
     OpDef("sinh", COMPOSED, FLOAT, MATH, np.sinh,

@@ -25,6 +25,7 @@ _ALL = dtypes.SUPPORTED
 _NUMERIC = (dtypes.float32, dtypes.float64, dtypes.int32, dtypes.int64)
 _DTYPE_RULE = {op.name: op.dtypes for op in optable.OPS}
 _COMPARE = frozenset(op.name for op in optable.family(optable.BINARY) if op.bool_result)
+_NO_BOOL = frozenset(op.name for op in optable.family(optable.BINARY) if not op.bool_operands)
 
 
 # ---------------------------------------------------------------------- operand handling
@@ -102,6 +103,12 @@ def _binary(op: str, a: Any, b: Any, rule=None) -> Tensor:
                 attach(result, (a, b), rule, op)
             return result
     ta, tb, dtype = _promote(op, a, b)
+    if op in _NO_BOOL:
+        for x, t in ((a, ta), (b, tb)):
+            if isinstance(x, (bool, np.bool_)) or t.dtype == dtypes.bool_:
+                raise TypeError(f"{op}: boolean operands are not supported; received "
+                                f"{'a bool tensor' if t.dtype == dtypes.bool_ else repr(x)}. "
+                                "Cast to an integer or float dtype first")
     if op in _COMPARE:
         data = _binary_kernel(op, ta.data, tb.data, dtype, dtypes.bool_, op)
         return Tensor._wrap(data)

@@ -11,6 +11,7 @@ import numpy as np
 from ._dispatch import check_target, contiguous
 from ._tape import attach, needs_grad
 from .backend import current as backend
+from .ops_sort import getitem_mask, setitem_mask
 from .tensor import Tensor
 
 
@@ -105,7 +106,6 @@ def getitem(t: Tensor, key: Any) -> Tensor:
     """t[key]: a view for basic keys, a gathered copy for integer/bool array keys."""
     mask = _sole_mask(key)
     if mask is not None:
-        from .ops_sort import getitem_mask
         return getitem_mask(t, mask)
     norm, advanced = _normalize_key(key, "__getitem__")
     data = _apply(t.data, norm, "__getitem__")
@@ -144,7 +144,6 @@ def setitem_advanced(t: Tensor, key: Any, value: Any) -> None:
     check_target("__setitem__", t.data)
     mask = _sole_mask(key)
     if mask is not None:
-        from .ops_sort import setitem_mask
         setitem_mask(t, mask, value)
         return
     norm, _ = _normalize_key(key, "__setitem__")

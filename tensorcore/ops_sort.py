@@ -14,10 +14,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import dtypes
-from ._dispatch import cast, contiguous, expand, normalize_axis, normalize_shape
+from ._dispatch import (broadcast_shapes, cast, contiguous, expand, normalize_axis,
+                        normalize_shape, scalar_array)
 from ._tape import attach, needs_grad
 from .backend import current as backend
-from .tensor import Tensor, as_tensor
+from .ops_elementwise import _promote
+from .ops_shape import broadcast_to, expand_dims, reshape
+from .tensor import Tensor, arange, as_tensor
 
 
 def _input(x: Any, op: str) -> Tensor:
@@ -97,7 +100,6 @@ def _row_offsets(rows: int, n: int) -> np.ndarray:
 
 
 def _arange_int64(n: int) -> Tensor:
-    from .tensor import arange
     return arange(0, n, 1, dtype=dtypes.int64)
 
 
@@ -153,11 +155,11 @@ def _cumsum_data(data: np.ndarray, axis: int, include_initial: bool) -> np.ndarr
 
 def _cumsum_backward(g: Tensor, axis: int, include_initial: bool) -> Tensor:
     """d(sum_j<=i x_j)/dx: the reversed cumulative sum of the gradient."""
-    from .ops_index import getitem
+    # Tensor indexing (differentiable basic slices; ops_index sits above this module)
     if include_initial:
-        g = getitem(g, (slice(None),) * axis + (slice(1, None),))
+        g = g[(slice(None),) * axis + (slice(1, None),)]
     flip = (slice(None),) * axis + (slice(None, None, -1),)
-    return getitem(cumsum(getitem(g, flip), axis=axis), flip)
+    return cumsum(g[flip], axis=axis)[flip]
 
 
 # ---------------------------------------------------------------------- nonzero
@@ -208,7 +210,6 @@ def searchsorted(x1: Any, x2: Any, side: str = "left", sorter: Any = None) -> Te
         if sorter.dtype.kind != "i" or sorter.shape != x1.shape:
             raise ValueError("searchsorted: sorter must be an integer array of x1's shape")
         x1 = take_rows(x1, sorter)
-    from .ops_elementwise import _promote
     t1, t2, dtype = _promote("searchsorted", x1, x2)
     sorted_ = contiguous(cast(t1.data, dtype))
     values = contiguous(cast(t2.data, dtype))
@@ -303,9 +304,7 @@ def getitem_mask(x: Tensor, mask: Tensor) -> Tensor:
     k = mask.ndim
     rows = mask_positions(mask, x.shape, "__getitem__")
     if k == 0:
-        from .ops_shape import expand_dims
         return take_rows(expand_dims(x, 0), rows)
-    from .ops_shape import reshape
     lead = int(np.prod(x.shape[:k], dtype=np.int64))
     return take_rows(reshape(x, (lead,) + x.shape[k:]), rows)
 
@@ -402,7 +401,6 @@ def unique_values(x: Any) -> Tensor:
 def repeat(x: Any, repeats: Any, axis: Any = None) -> Tensor:
     """Each element (axis None: of the flattened x) repeated `repeats` times along axis
     (an int, or a 1-D integer array with one count per element)."""
-    from .ops_shape import reshape
     x = _input(x, "repeat")
     if axis is None:
         x = reshape(x, (-1,))
@@ -449,7 +447,6 @@ def _int_min(a: np.ndarray) -> int:
 
 def tile(x: Any, repetitions: Any) -> Tensor:
     """x repeated repetitions[i] times along each dimension (NumPy's tile)."""
-    from .ops_shape import broadcast_to, reshape
     x = _input(x, "tile")
     reps = normalize_shape("tile", repetitions)
     ndim = max(x.ndim, len(reps))
@@ -469,7 +466,6 @@ def tile(x: Any, repetitions: Any) -> Tensor:
 def setitem_mask(x: Tensor, mask: Tensor, value: Any) -> None:
     """x[mask] = value in place (value broadcast to x[mask]'s shape), with our kernels:
     a `where` into x's buffer, or (one value per selected row) a scatter of the rows."""
-    from ._dispatch import broadcast_shapes, scalar_array
     k = mask.ndim
     if mask.shape != x.shape[:k]:
         raise IndexError(f"__setitem__: boolean index of shape {mask.shape} does not match "

@@ -207,8 +207,8 @@ def _parse_header(raw: np.ndarray) -> dict[str, Any]:
     if header.get("version") not in _READABLE_VERSIONS:
         raise ValueError(f"it has format version {header.get('version')!r}; this tensorcore "
                          f"reads versions {list(_READABLE_VERSIONS)}")
-    if not isinstance(header.get("arrays"), dict):
-        raise ValueError("its header lists no arrays")
+    if not isinstance(header.get("arrays"), dict):  # damaged file content, not an argument
+        raise ValueError("its header lists no arrays")  # noqa: TRY004
     return header
 
 
@@ -235,7 +235,10 @@ def save_model(model, path: str | os.PathLike) -> None:
                          "data or give the first layer input_shape=) before saving")
     spec = layers.serialize(model)
     shape = model.build_input_shape
-    if isinstance(shape, tuple) and all(isinstance(d, int) for d in shape[1:]):
+    # Sequential and functional configs rebuild their own inputs; the top-level shape is for
+    # the rest (subclassed models), whose config says nothing about the inputs.
+    if not model.config_builds and isinstance(shape, tuple) \
+            and all(isinstance(d, int) for d in shape[1:]):
         spec["build_input_shape"] = list(shape[1:])
     header: dict[str, Any] = {"kind": "model", "model": spec,
                               "weight_names": model.weight_names}
@@ -253,7 +256,6 @@ def load_model(path: str | os.PathLike):
     """Load a model saved with Model.save(): a ready-to-use (and compiled, if it was) model."""
     from tensorcore import layers
     from tensorcore.layers.base import WEIGHT_BUDGET
-    from tensorcore.models.sequential import Sequential
 
     header, arrays = read_archive(path, kind="model", op="load_model")
     budget = WEIGHT_BUDGET.set([sum(a.size for k, a in arrays.items()
@@ -265,8 +267,9 @@ def load_model(path: str | os.PathLike):
                 isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
             raise ValueError(f"build_input_shape {shape!r} is not a list of positive ints")
         if header.get("version") == 1:  # v1 files: a Sequential's layer list
-            model = Sequential([layers.deserialize(c) for c in spec["layers"]],
-                               name=spec["name"])
+            # by class name, through the layer registry (saving imports no model module)
+            model = layers.deserialize({"class_name": "Sequential", "config": {
+                "name": spec["name"], "layers": spec["layers"]}})
         else:
             model = layers.deserialize(spec)
         if not model.built and shape is not None:

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from . import _tape, dtypes
-from ._dispatch import (accept_array, broadcast_shapes, cast, check_rank, check_target, expand,
-                        is_scalar, normalize_shape, scalar_array)
+from ._dispatch import (accept_array, broadcast_shapes, cast, check_rank, check_target,
+                        element_aligned, expand, is_scalar, normalize_shape, scalar_array)
 from .backend import current as backend
 
 
@@ -337,7 +337,6 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
 
 def from_numpy(array: np.ndarray, _op: str = "from_numpy") -> Tensor:
     """A tensor sharing memory with a NumPy array (zero-copy; dtype must be supported)."""
-    from ._dispatch import element_aligned
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{_op}: expected a numpy.ndarray, received "
                         f"{type(array).__name__}")

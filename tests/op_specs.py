@@ -27,6 +27,10 @@ class OpSpec:
     rtol32: float = 2e-6          # float32 relative tolerance against the float64 reference
     gradcheck: bool = True        # finite differences (skipped for piecewise-constant ops)
     grad_domain: tuple | None = None  # domain for the gradient check (default: domain)
+    # exact: compare bit for bit with the reference computed in the input's own dtype (for
+    # rounding ops, whose float32 result is an exact function of float32 inputs that a
+    # float64 reference can round to the next integer)
+    exact: bool = False
 
     def sample(self, rng: np.random.Generator, shape: tuple, dtype) -> list:
         """One array per input: uniform in its domain (integers: rounded; bools: random)."""
@@ -59,6 +63,9 @@ SPECS: dict[str, OpSpec] = {
     "reciprocal": OpSpec(domain=((0.2, 3.0),), rtol32=4e-6),
     "log1p": OpSpec(domain=((-0.9, 5.0),), dtypes=NUMERIC[:2] + (np.int64,), rtol32=4e-6),
     "expm1": OpSpec(domain=((-3.0, 3.0),), dtypes=NUMERIC, rtol32=4e-6),
+    "floor": OpSpec(domain=((-5.0, 5.0),), dtypes=NUMERIC, gradcheck=False, exact=True),
+    "ceil": OpSpec(domain=((-5.0, 5.0),), dtypes=NUMERIC, gradcheck=False, exact=True),
+    "trunc": OpSpec(domain=((-5.0, 5.0),), dtypes=NUMERIC, gradcheck=False, exact=True),
     # composed
     "sinh": OpSpec(domain=((-4.0, 4.0),), dtypes=NUMERIC, rtol32=1e-5),
     "cosh": OpSpec(domain=((-4.0, 4.0),), dtypes=NUMERIC, rtol32=1e-5),
@@ -76,4 +83,9 @@ SPECS: dict[str, OpSpec] = {
     "less_equal": OpSpec(domain=((-2, 2), (-2, 2)), dtypes=ALL, gradcheck=False),
     "greater": OpSpec(domain=((-2, 2), (-2, 2)), dtypes=ALL, gradcheck=False),
     "greater_equal": OpSpec(domain=((-2, 2), (-2, 2)), dtypes=ALL, gradcheck=False),
+    # integer divisors include 0 (x // 0 and x % 0 give 0, as NumPy)
+    "floor_divide": OpSpec(domain=((-9.0, 9.0), (-3.0, 3.0)), dtypes=NUMERIC, gradcheck=False,
+                           exact=True),
+    "remainder": OpSpec(domain=((-9.0, 9.0), (-3.0, 3.0)), dtypes=NUMERIC, exact=True,
+                        grad_domain=((-9.0, 9.0), (0.5, 3.0))),
 }

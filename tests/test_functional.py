@@ -52,7 +52,11 @@ def test_two_input_functional_trains_saves_loads(tmp_path, capsys):
         np.testing.assert_array_equal(before, after)
     assert loaded.evaluate([xa, xb], [y_cls, y_reg], verbose=0) == \
         pytest.approx(model.evaluate([xa, xb], [y_cls, y_reg], verbose=0), rel=1e-6)
-    loaded.fit([xa, xb], [y_cls, y_reg], epochs=1, verbose=0)  # compiled, optimizer restored
+    # compiled, with the optimizer's state restored: one more epoch keeps them identical
+    for trained in (model, loaded):
+        trained.fit([xa, xb], [y_cls, y_reg], epochs=1, batch_size=16, shuffle=False, verbose=0)
+    for before, after in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(before, after)
 
 
 @tc.saving.register_serializable(package="tests")
@@ -84,6 +88,9 @@ def test_subclassed_model_trains_saves_loads(tmp_path):
     model.save(path)
     loaded = models.load_model(path)
     assert isinstance(loaded, Residual) and loaded.units == 6
+    np.testing.assert_array_equal(model.predict(xa), loaded.predict(xa))
+    for trained in (model, loaded):
+        trained.fit(xa, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
     np.testing.assert_array_equal(model.predict(xa), loaded.predict(xa))
 
 
@@ -147,3 +154,46 @@ def test_functional_bad_inputs():
         models.Model(np.ones((2, 2)), tc.Input((2,)))
     with pytest.raises(ValueError, match="Concatenate"):
         layers.Concatenate()([tc.Input((2, 3)), tc.Input((4, 5))])
+
+
+class AbsErrorReporter(models.Model):
+    """Overrides test_step (own metric) and predict_step (scaled outputs)."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(1)
+        self.abs_error = tc.metrics.Mean(name="abs_error")
+
+    def call(self, x):
+        return self.dense(x)
+
+    @property
+    def metrics(self):
+        return [*super().metrics, self.abs_error]
+
+    def test_step(self, data):
+        x, y, _ = tc.utils.unpack_x_y_sample_weight(data)
+        y_pred = self(x)
+        self.compute_loss(x, y, y_pred)
+        self.abs_error.update_state(float(tc.mean(tc.abs(y_pred - y)).item()),
+                                    sample_weight=len(x))
+        return self.get_metrics_result()
+
+    def predict_step(self, data):
+        x, _, _ = tc.utils.unpack_x_y_sample_weight(data)
+        return self(x) * 2.0
+
+
+def test_overridden_test_step_and_predict_step_drive_evaluate_fit_and_predict():
+    tc.random.seed(6)
+    xa, xb, _, y = _data(40)
+    model = AbsErrorReporter()
+    model.compile(tc.optimizers.SGD(learning_rate=0.0), loss="mse")
+    doubled = model.predict(xa, batch_size=16)
+    outputs = model(xa).numpy()
+    np.testing.assert_array_equal(doubled, outputs * 2.0)
+    logs = model.evaluate(xa, y, batch_size=16, return_dict=True, verbose=0)
+    assert logs["abs_error"] == pytest.approx(float(np.abs(outputs - y).mean()), rel=1e-5)
+    assert logs["loss"] == pytest.approx(float(((outputs - y) ** 2).mean()), rel=1e-5)
+    history = model.fit(xa, y, validation_data=(xa, y), epochs=1, verbose=0)
+    assert history.history["val_abs_error"][0] == pytest.approx(logs["abs_error"], rel=1e-6)

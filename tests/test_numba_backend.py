@@ -587,6 +587,32 @@ def test_read_only_package_falls_back_to_user_cache(tmp_path):
         (root / "tensorcore").chmod(0o755)
 
 
+def test_user_numba_cache_dir_drops_only_our_stale_kernels(tmp_path, monkeypatch):
+    """Under a user's NUMBA_CACHE_DIR, kernels cached before scalar.py or the op table
+    changed are dropped (Numba itself would reuse them: it checks only each kernel's own
+    file), in the subdirectory Numba gives our kernels and nowhere else."""
+    import numba
+    from numba.core.caching import _CacheLocator
+
+    from tensorcore.kernels import _jit
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
+    ours = tmp_path / _CacheLocator.get_suitable_cache_subpath(
+        os.path.join(_jit._KERNEL_DIR, "elementwise.py"))
+    other = tmp_path / "user_code_0123"
+    for directory in (ours, other):
+        directory.mkdir()
+        (directory / "kernel-10.py311.nbi").write_text("compiled before the change")
+    (ours / "tensorcore-kernels.stamp").write_text("digest of older sources")
+    _jit._drop_stale_cache(str(tmp_path))
+    assert not (ours / "kernel-10.py311.nbi").exists()
+    assert (other / "kernel-10.py311.nbi").exists()
+    assert (ours / "tensorcore-kernels.stamp").read_text() == _jit._sources_digest()
+    (ours / "kernel-12.py311.nbi").write_text("compiled from the current sources")
+    _jit._drop_stale_cache(str(tmp_path))  # same sources: kept
+    assert (ours / "kernel-12.py311.nbi").exists()
+
+
 @pytest.mark.parametrize("isa", ["sse", "avx2"])
 def test_matmul_other_micro_kernel_tiles(tmp_path, isa):
     """The tiles chosen on other CPUs (4x8/4x4 for SSE, 6x16/6x8 for AVX2) compute the

@@ -57,6 +57,40 @@ def test_float_special_values(backend):
                                   [np.inf, -np.inf])
 
 
+TRICKY = [0.1, 0.7, 1.0, 3.0, 0.3, -0.1, -0.7, -1.0, -3.0, 0.0, -0.0, np.inf, -np.inf, np.nan,
+          1e300, -1e300, 3e38, 5e-324, 1e-45, 6.0, -6.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_floor_divide_and_remainder_match_numpy_on_tricky_values(backend, dtype):
+    """Every pair of tricky values, bit for bit against NumPy (values and sign of zero):
+    1.0 // 0.1 is 9 (floor(1.0 / 0.1) would give 10), x // 0, +-0, +-inf, NaN, huge,
+    subnormal. One documented difference: inf // finite is +-inf (array API, PyTorch)."""
+    with np.errstate(all="ignore"):
+        values = np.array(TRICKY).astype(dtype)
+        a, b = np.meshgrid(values, values, indexing="ij")
+        quotient, modulus = np.floor_divide(a, b), np.remainder(a, b)
+        special = np.isinf(a) & np.isfinite(b) & (b != 0)
+        quotient[special] = (a / b)[special]
+    ta, tb = tc.tensor(a), tc.tensor(b)
+    for got, expected in ((ta // tb, quotient), (ta % tb, modulus),
+                          (tc.floor_divide(a, b), quotient), (tc.remainder(a, b), modulus)):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got.numpy(), expected)
+        np.testing.assert_array_equal(np.signbit(got.numpy()), np.signbit(expected))
+    assert (tc.tensor(np.array(1.0, dtype)) // tc.tensor(np.array(0.1, dtype))).item() == 9.0
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_integer_floor_divide_extremes_match_numpy(backend, dtype):
+    info = np.iinfo(dtype)
+    values = np.array([info.min, info.min + 1, -7, -1, 0, 1, 7, info.max], dtype)
+    a, b = np.meshgrid(values, values, indexing="ij")
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal((tc.tensor(a) // tc.tensor(b)).numpy(), a // b)
+        np.testing.assert_array_equal((tc.tensor(a) % tc.tensor(b)).numpy(), a % b)
+
+
 def test_remainder_gradient_matches_pytorch_convention(backend):
     a = tc.tensor([7.3, -7.3, 0.4, -2.2, 9.9], dtype=tc.float64)  # quotients away from
     b = tc.tensor([2.0, 2.0, -0.3, 0.7, -4.0], dtype=tc.float64)  # the integers

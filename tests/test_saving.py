@@ -188,6 +188,24 @@ def test_model_compiled_with_a_schedule_saves_loads_and_continues(tmp_path, name
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+def test_header_records_the_input_shape_once(tmp_path):
+    """build_input_shape is stored where the model is rebuilt from, not twice."""
+
+    def header_of(model, name):
+        model.save(tmp_path / name)
+        with zipfile.ZipFile(tmp_path / name) as archive:
+            raw = archive.read("__tensorcore__.npy")
+        return raw.count(b"build_input_shape"), models.load_model(tmp_path / name)
+
+    sequential = models.Sequential([layers.Dense(2, input_shape=(5,))])
+    inputs = tc.Input((5,))
+    functional = models.Model(inputs, layers.Dense(2)(inputs))
+    for model, name, count in ((sequential, "s.tcm", 1), (functional, "f.tcm", 0)):
+        stored, loaded = header_of(model, name)
+        assert stored == count and loaded.built
+        np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
 def test_version_1_files_still_load(tmp_path, monkeypatch):
     """Files of format v1 (a Sequential's layer list at the top of the header) load."""
     tc.random.seed(3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -124,6 +126,20 @@ def test_validation_weights_are_honoured():
      "class_weight"),
     (lambda m, x, y: m.fit((b for b in [(x, y)] * 3), epochs=2, verbose=0), ValueError,
      "steps_per_epoch"),
+    (lambda m, x, y: m.fit(itertools.repeat((x, y)), epochs=2, verbose=0), ValueError,
+     "steps_per_epoch"),
+    (lambda m, x, y: m.fit(x, y, validation_data=itertools.repeat((x, y)), epochs=2,
+                           verbose=0), ValueError, "validation_steps"),
+    (lambda m, x, y: m.fit(iter([(x[:4], y[:4], np.ones(3))]), verbose=0), ValueError,
+     "sample_weight"),
+    (lambda m, x, y: m.fit(iter([(x[:4], y[:4], -np.ones(4))]), verbose=0), ValueError,
+     "non-negative"),
+    (lambda m, x, y: m.fit(iter([(x[:2], y[:2], np.array([1.0, np.inf]))]), verbose=0),
+     ValueError, "finite"),
+    (lambda m, x, y: m.evaluate(x, y, sample_weight=np.ones(len(x) + 1), verbose=0),
+     ValueError, "sample_weight"),
+    (lambda m, x, y: m.fit(x, y, class_weight=[1.0, 2.0], verbose=0), TypeError,
+     "class_weight"),
     (lambda m, x, y: m.fit(iter([(x[:4], y[:4]), (x[:4, :3], y[:4])]), verbose=0), ValueError,
      "x.shape"),
     (lambda m, x, y: m.fit(iter([(x[:4], y[:4]), (x[:4, :5].reshape(4, 5), y[:4])]),
@@ -151,3 +167,38 @@ def test_failure_mid_epoch_keeps_finished_steps():
         model.fit(batches(), verbose=0)
     for wa, wb in zip(reference.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(wa, wb)
+
+
+class _Unchecked(models.Model):
+    """A subclassed model: no input shape to check batches against, only their consistency."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = layers.Dense(4, activation="relu")
+        self.out = layers.Dense(3, activation="softmax")
+
+    def call(self, x, training=False):
+        return self.out(self.hidden(x))
+
+
+@pytest.mark.parametrize("second,message", [
+    (lambda x, y: (x[8:16, :5], y[8:16]), "inconsistent shapes"),
+    (lambda x, y: (x[8:16], y[8:16].astype(np.float32)), "inconsistent shapes"),
+    (lambda x, y: (x[8:16], y[8:16], np.ones(8, np.float32)), "inconsistent shapes"),
+])
+def test_inconsistent_generator_batches_fail_and_keep_finished_steps(second, message):
+    x, y = _data(16)
+
+    def fresh():
+        tc.random.seed(4)
+        model = _Unchecked()
+        model.compile("sgd", loss="sparse_categorical_crossentropy")
+        return model
+
+    reference = fresh()
+    reference.fit(x[:8], y[:8], batch_size=8, verbose=0)
+    model = fresh()
+    with pytest.raises(ValueError, match=message):
+        model.fit(iter([(x[:8], y[:8]), second(x, y)]), verbose=0)
+    for wa, wb in zip(reference.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(wa, wb)  # the first, finished step is kept

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import ops_elementwise as ew
 from ..tensor import Tensor
-from ._dtypes import bool as bool_, int64, result_type
+from ._dtypes import bool as bool_
 
 # ---------------------------------------------------------------------- direct mappings
 def _unary(fn, name: str):
@@ -34,6 +34,9 @@ sign = _unary(ew.sign, "sign")
 sqrt = _unary(ew.sqrt, "sqrt")
 square = _unary(ew.square, "square")
 tanh = _unary(ew.tanh, "tanh")
+floor = _unary(ew.floor, "floor")
+ceil = _unary(ew.ceil, "ceil")
+trunc = _unary(ew.trunc, "trunc")
 add = _binary(ew.add, "add")
 divide = _binary(ew.divide, "divide")
 equal = _binary(ew.equal, "equal")
@@ -47,6 +50,8 @@ multiply = _binary(ew.multiply, "multiply")
 not_equal = _binary(ew.not_equal, "not_equal")
 pow = _binary(ew.power, "pow")  # noqa: A001
 subtract = _binary(ew.subtract, "subtract")
+floor_divide = _binary(ew.floor_divide, "floor_divide")
+remainder = _binary(ew.remainder, "remainder")
 
 
 def positive(x: Tensor, /) -> Tensor:
@@ -111,58 +116,3 @@ def isfinite(x: Tensor, /) -> Tensor:
     if x.dtype.kind != "f":
         return ew.equal(x, x)  # all True
     return ew.equal(ew.subtract(x, x), 0.0)
-
-
-# ---------------------------------------------------------------------- rounding
-def trunc(x: Tensor, /) -> Tensor:
-    """x rounded toward zero (integer arrays are returned as a copy)."""
-    if x.dtype.kind != "f":
-        return positive(x)
-    # |x| >= 2**52, inf and NaN are already integral: keep them; cast the rest through int64
-    # (our copy kernel truncates toward zero) and restore the sign of negative zeros.
-    # zeros are kept too, so -0.0 stays -0.0.
-    keep = ew.add(ew.equal(ew.less(ew.abs(x), 2.0 ** 52), False), ew.equal(x, 0.0))
-    small = ew.where(keep, 0.0, x)
-    truncated = small.astype(int64).astype(x.dtype)
-    negative_zero = ew.multiply(ew.less(x, 0.0), ew.equal(truncated, 0.0))
-    truncated = ew.where(negative_zero, -0.0, truncated)
-    return ew.where(keep, x, truncated)
-
-
-def floor(x: Tensor, /) -> Tensor:
-    """The largest integer <= x."""
-    if x.dtype.kind != "f":
-        return positive(x)
-    t = trunc(x)
-    return ew.where(ew.greater(t, x), ew.subtract(t, 1.0), t)
-
-
-def ceil(x: Tensor, /) -> Tensor:
-    """The smallest integer >= x."""
-    if x.dtype.kind != "f":
-        return positive(x)
-    t = trunc(x)
-    return ew.where(ew.less(t, x), ew.add(t, 1.0), t)
-
-
-def floor_divide(x1: Any, x2: Any, /) -> Tensor:
-    """floor(x1 / x2) (integers: through float64, exact for |x1| < 2**53; x / 0 gives 0)."""
-    q = floor(ew.divide(x1, x2))
-    kinds = {x.dtype.kind if hasattr(x, "dtype") else
-             ("i" if isinstance(x, int) else "f") for x in (x1, x2)}
-    if kinds == {"i"}:  # exact while |x1| < 2**53 (computed through float64)
-        return ew.where(ew.equal(x2, 0), 0, q).astype(result_type(x1, x2))
-    # NumPy's divmod (npy_divmod): a finite nonzero x1 over an infinite x2 of the opposite sign has
-    # remainder x2 (+-inf) and quotient -1 (floor(x1 / x2) would give -0.0).
-    opposite_inf = ew.multiply(ew.less(ew.multiply(x1, x2), 0.0),
-                               ew.multiply(ew.equal(ew.abs(x2), math.inf),
-                                           ew.equal(ew.subtract(x1, x1), 0.0)))
-    # (inf // finite stays +-inf, as the array API standard and PyTorch give; NumPy: nan.)
-    return ew.where(opposite_inf, -1.0, q)
-
-
-def remainder(x1: Any, x2: Any, /) -> Tensor:
-    """x1 % x2 with the sign of x2, like NumPy: tensorcore.remainder itself."""
-    from .._methods import remainder as _remainder  # _methods imports this module
-
-    return _remainder(x1, x2)

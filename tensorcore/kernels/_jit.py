@@ -112,14 +112,27 @@ def _sources_digest() -> str:
     return digest.hexdigest()
 
 
+def _kernel_cache_path(directory: str) -> str:
+    """Where Numba writes the cached kernels of this package inside ``directory``: the
+    directory itself for the in-tree ``__pycache__``; under a ``NUMBA_CACHE_DIR`` (the user's,
+    or ours from _choose_cache_dir) a subdirectory of its own, named as Numba names it
+    (``<parent dir>_<sha1 of the source dir>``), holding nothing but these kernels."""
+    if not numba.config.CACHE_DIR:
+        return directory
+    return os.path.join(directory, "kernels_" + hashlib.sha1(_KERNEL_DIR.encode()).hexdigest())
+
+
 def _drop_stale_cache(directory: Optional[str]) -> None:
-    """Numba keys a cached kernel on its own file only, so a kernel inlining a helper from
-    another file (scalar.py) or an op code from the op table would be reused stale after
-    those change. Our own cache directories carry a stamp of all those sources; when it
-    differs, their compiled kernels are dropped (a user's NUMBA_CACHE_DIR is left alone)."""
-    if directory is None or os.environ.get("NUMBA_CACHE_DIR"):
+    """Numba keys a cached kernel on its own file's timestamp only, so a kernel inlining a
+    helper from another file (scalar.py) or an op code from the op table would be reused
+    stale after those change (an upgrade that changed only scalar.py would keep computing
+    the old op). The cache path of our kernels carries a stamp of all those sources; when it
+    differs, the compiled kernels there are dropped. Under a user's ``NUMBA_CACHE_DIR`` this
+    touches only the subdirectory Numba gives this package's kernels, never other caches."""
+    if directory is None:
         return
-    stamp = os.path.join(directory, "tensorcore-kernels.stamp")
+    path = _kernel_cache_path(directory)
+    stamp = os.path.join(path, "tensorcore-kernels.stamp")
     current = _sources_digest()
     try:
         with open(stamp, encoding="ascii") as handle:
@@ -128,10 +141,10 @@ def _drop_stale_cache(directory: Optional[str]) -> None:
     except OSError:
         pass
     try:
-        for root, _dirs, files in os.walk(directory):
-            for name in files:
-                if name.endswith((".nbi", ".nbc")):
-                    os.remove(os.path.join(root, name))
+        os.makedirs(path, exist_ok=True)
+        for name in os.listdir(path):
+            if name.endswith((".nbi", ".nbc")):
+                os.remove(os.path.join(path, name))
         with open(stamp, "w", encoding="ascii") as handle:
             handle.write(current)
     except OSError:

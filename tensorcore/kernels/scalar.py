@@ -24,6 +24,7 @@ _c = {op.name: op.code for op in optable.primitives()}
 # binary arithmetic (out dtype == in dtype)
 ADD, SUBTRACT, MULTIPLY, DIVIDE = _c["add"], _c["subtract"], _c["multiply"], _c["divide"]
 MAXIMUM, MINIMUM, POWER = _c["maximum"], _c["minimum"], _c["power"]
+FLOOR_DIVIDE, REMAINDER = _c["floor_divide"], _c["remainder"]
 # comparisons (out dtype bool)
 EQUAL, NOT_EQUAL, LESS, LESS_EQUAL = _c["equal"], _c["not_equal"], _c["less"], _c["less_equal"]
 GREATER, GREATER_EQUAL = _c["greater"], _c["greater_equal"]
@@ -31,6 +32,7 @@ GREATER, GREATER_EQUAL = _c["greater"], _c["greater_equal"]
 NEGATIVE, ABS, SQUARE, RELU, SIGN = _c["negative"], _c["abs"], _c["square"], _c["relu"], _c["sign"]
 EXP, LOG, SQRT, TANH, SIGMOID = _c["exp"], _c["log"], _c["sqrt"], _c["tanh"], _c["sigmoid"]
 RECIPROCAL, LOG1P, EXPM1 = _c["reciprocal"], _c["log1p"], _c["expm1"]
+FLOOR, CEIL, TRUNC = _c["floor"], _c["ceil"], _c["trunc"]
 del _c
 
 
@@ -57,6 +59,42 @@ def minimum(x, y):
     if y != y:
         return y
     return x if x <= y else y
+
+
+def float_divmod(a, b):
+    """(a // b, a % b) for two floats of one dtype, as NumPy's divmod computes them."""
+    raise NotImplementedError  # compiled through the overload below
+
+
+@overload(float_divmod, jit_options={"error_model": "numpy"})
+def _float_divmod_overload(a, b):
+    # The same steps as csrc/elementwise.c, in a's own precision (float32 stays float32 at
+    # every step, as NumPy's float32 loop): the remainder from the exact fmod, the quotient
+    # from it, so 1.0 // 0.1 is 9 (floor(1.0 / 0.1) is 10); b == 0 gives a / b; inf // finite
+    # is +-inf (array API standard; NumPy: NaN); the remainder has the sign of b.
+    cast = _np_type(a)
+
+    def impl(a, b):
+        zero = cast(0)
+        if b == zero:
+            return cast(a / b), cast(np.fmod(a, b))
+        mod = cast(np.fmod(a, b))
+        if math.isinf(a) and math.isfinite(b):
+            return cast(a / b), mod
+        div = cast(cast(a - mod) / b)
+        if mod != zero and ((b < zero) != (mod < zero)):
+            mod = cast(mod + b)
+            div = cast(div - cast(1))
+        elif mod == zero:
+            mod = cast(np.copysign(zero, b))
+        if div == zero:
+            return cast(np.copysign(zero, cast(a / b))), mod
+        whole = cast(np.floor(div))
+        if cast(div - whole) > cast(0.5):
+            whole = cast(whole + cast(1))
+        return whole, mod
+
+    return impl
 
 
 def arith(code, x, y):
@@ -87,6 +125,16 @@ def _arith_overload(code, x, y):
                 return x if x >= y else y
             if code == MINIMUM:
                 return x if x <= y else y
+            if code == FLOOR_DIVIDE:    # x // 0 is 0 (NumPy); -1 by negation (no trap)
+                if y == 0:
+                    return x - x
+                if y == -1:
+                    return -x
+                return x // y
+            if code == REMAINDER:
+                if y == 0 or y == -1:
+                    return x - x
+                return x % y
             if code == POWER:
                 result = x - x + 1
                 base = x
@@ -118,6 +166,10 @@ def _arith_overload(code, x, y):
             return cast(minimum(x, y))
         if code == POWER:
             return cast(x ** y)
+        if code == FLOOR_DIVIDE:
+            return float_divmod(x, y)[0]
+        if code == REMAINDER:
+            return float_divmod(x, y)[1]
         raise ValueError("tensorcore numba kernel: unknown float binary op code")
 
     return float_impl
@@ -164,6 +216,8 @@ def _unary_overload(code, x):
                 if x < 0:
                     return x - x - 1
                 return x - x
+            if code == FLOOR or code == CEIL or code == TRUNC:
+                return x        # integers are integral
             raise ValueError("tensorcore numba kernel: unknown integer unary op code")
 
         return int_impl
@@ -208,6 +262,12 @@ def _unary_overload(code, x):
             return cast(math.log1p(x))
         if code == EXPM1:
             return cast(math.expm1(x))
+        if code == FLOOR:       # np.floor keeps the float type (math.floor gives an int)
+            return cast(np.floor(x))
+        if code == CEIL:
+            return cast(np.ceil(x))
+        if code == TRUNC:
+            return cast(np.trunc(x))
         raise ValueError("tensorcore numba kernel: unknown float unary op code")
 
     return float_impl

@@ -22,7 +22,7 @@ class BatchNormalization(Layer):
                  gamma_initializer="ones", moving_mean_initializer="zeros",
                  moving_variance_initializer="ones", **kwargs):
         if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-            raise ValueError(f"BatchNormalization: axis must be an int. Received: axis={axis!r}")
+            raise TypeError(f"BatchNormalization: axis must be an int. Received: axis={axis!r}")
         for name, value, low in (("momentum", momentum, 0.0), ("epsilon", epsilon, 0.0)):
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < low:
                 raise ValueError(f"BatchNormalization: {name} must be a non-negative number. "

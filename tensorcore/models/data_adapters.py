@@ -352,8 +352,8 @@ def _apply_class_weight(op: str, class_weight, y, sample_weight):
     table = check_class_weight(op, class_weight)
     if y is None:
         raise ValueError(f"{op}: class_weight needs targets y. Received: y=None")
-    if isinstance(y, (list, tuple, dict)):
-        raise ValueError(f"{op}: class_weight is only supported for models with one output; "
+    if isinstance(y, (list, tuple, dict)):  # several outputs: a value Keras refuses too
+        raise ValueError(f"{op}: class_weight is only supported for models with one output; "  # noqa: TRY004
                          "give sample_weight instead")
     if sample_weight is not None:
         raise ValueError(f"{op}: give class_weight or sample_weight, not both "

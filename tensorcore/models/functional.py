@@ -126,6 +126,8 @@ def _normalize(op: str, what: str, value) -> tuple[list[SymbolicTensor], list | 
 class Functional(Model):
     """A model defined by a graph of layer calls: ``Model(inputs, outputs)``."""
 
+    config_builds = True  # the config holds the InputLayer shapes
+
     @property
     def _checks_shapes(self) -> bool:
         """x/y shape and label checks apply to one-input, one-output models."""
@@ -138,7 +140,8 @@ class Functional(Model):
         self._single_output = not isinstance(outputs, (list, tuple, dict))
         for tensor in self._inputs:
             if not isinstance(tensor.node.layer, InputLayer):
-                raise ValueError("Model: inputs must come straight from tc.Input(...)")
+                raise TypeError("Model: inputs must come straight from tc.Input(...). "
+                                f"Received: an output of layer '{tensor.node.layer.name}'")
         nodes: list[Node] = []
         seen: set[int] = set()
         visiting: set[int] = set()

@@ -41,6 +41,8 @@ from tensorcore.models.training import Trainer
 class Model(Trainer, Layer):
     """Base class of models (see the module docstring)."""
 
+    config_builds = False  # True when from_config(get_config()) gives a built model
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             from tensorcore.models.functional import Functional

@@ -13,6 +13,7 @@ class Sequential(Model):
     """A model whose layers run one after another: ``Sequential([Dense(512), Dense(10)])``."""
 
     _checks_shapes = True  # fit/evaluate check x and y against the built shapes
+    config_builds = True   # get_config() records build_input_shape
 
     def __init__(self, layers: list[Layer] | None = None, name: str | None = None,
                  trainable: bool = True):

@@ -242,10 +242,11 @@ class Trainer:
         try:
             identifiers = self._compile_identifiers
             metric_spec = identifiers["metrics"]
-            for identifier in flatten(metric_spec if isinstance(metric_spec, (list, dict))
-                                      else list(metric_spec)):
-                if not isinstance(identifier, str):
-                    raise ValueError(f"metric {identifier!r} was given as an object")
+            objects = [identifier for identifier in flatten(
+                metric_spec if isinstance(metric_spec, (list, dict)) else list(metric_spec))
+                if not isinstance(identifier, str)]
+            if objects:  # a ValueError: caught below, it turns into the warning
+                raise ValueError(f"metric {objects[0]!r} was given as an object")
             loss = map_structure(losses.serialize, self.loss) \
                 if isinstance(self.loss, (list, dict)) else losses.serialize(self.loss)
             config = {"optimizer": optimizers.serialize(self.optimizer), "loss": loss,
@@ -674,9 +675,13 @@ class Trainer:
         adapter = make_adapter(op, validation_data, batch_size=batch_size, steps=steps,
                                name="validation_data")
         if isinstance(adapter, ArrayDataAdapter):
-            raise ValueError(f"{op}: validation_data must be a tuple (x_val, y_val). "
-                             f"Received: validation_data of type "
-                             f"{type(validation_data).__name__}")
+            expected = f"{op}: validation_data must be a tuple (x_val, y_val[, sample_weight])"
+            if not isinstance(validation_data, (tuple, list)):
+                raise TypeError(f"{expected}. Received: validation_data of type "
+                                f"{type(validation_data).__name__}")
+            # a tuple or list of arrays of the wrong length: the type is right, the value not
+            raise ValueError(f"{expected}. Received: a {type(validation_data).__name__} "  # noqa: TRY004
+                             f"of {len(validation_data)} element(s)")
         if getattr(adapter, "one_shot", False) and steps is None and epochs > 1:
             raise ValueError(f"{op}: validation_data is a generator (it can be read only "
                              "once), so fit needs validation_steps. Received: "
