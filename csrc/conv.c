@@ -463,13 +463,18 @@ int tc_conv2d_grad_filter(int dtype, const int64_t *geom, const void *x, const v
 
 /* ---- pooling ----------------------------------------------------------------------- */
 
+/* Pools one image: src is x (forward) or dy (backward), dst y or dx; arg is the image's
+ * argmax (written by the max forward, read by the max backward, unused by "avg"). */
+typedef void (*tc_pool_image_fn)(const tc_conv_geom *g, const void *src, int32_t *arg,
+                                 void *dst);
+
 typedef struct tc_pool_job {
     tc_conv_geom g;
-    int kind;
-    const char *x;              /* x (forward) or dy (backward) */
-    char *y;                    /* y (forward) or dx (backward) */
-    int32_t *arg;
-    const int32_t *carg;
+    tc_pool_image_fn fn;
+    const char *src;
+    char *dst;
+    int32_t *arg;               /* NULL for average pooling */
+    int64_t src_image, dst_image, arg_image;   /* per-image strides: bytes, bytes, elements */
 } tc_pool_job;
 
 /* Window rows [kh0, kh1) and columns [kw0, kw1) that fall inside the input. */
@@ -520,17 +525,23 @@ static inline void tc_pool_window(const tc_conv_geom *g, int64_t oh, int64_t ow,
             }                                                                              \
     }                                                                                      \
                                                                                            \
-    static void tc_maxpool_image_##SUF(const tc_conv_geom *g, const T *x, T *y,            \
-                                       int32_t *arg)                                       \
+    static void tc_maxpool_image_##SUF(const tc_conv_geom *g, const void *src,             \
+                                       int32_t *arg, void *dst)                            \
     {                                                                                      \
+        const T *x = src;                                                                  \
+        T *y = dst;                                                                        \
         for (int64_t oh = 0; oh < g->oh; ++oh)                                             \
             for (int64_t ow = 0; ow < g->ow; ++ow, y += g->c, arg += g->c)                 \
                 tc_maxpool_channels_##SUF(g, x, oh, ow, 0, g->c, y, arg);                  \
     }                                                                                      \
                                                                                            \
-    static void tc_avgpool_image_##SUF(const tc_conv_geom *g, const T *x, T *y)            \
+    static void tc_avgpool_image_##SUF(const tc_conv_geom *g, const void *src,             \
+                                       int32_t *unused, void *dst)                         \
     {                                                                                      \
         const int64_t c = g->c;                                                            \
+        const T *x = src;                                                                  \
+        T *y = dst;                                                                        \
+        (void)unused;                                                                      \
         for (int64_t oh = 0; oh < g->oh; ++oh)                                             \
             for (int64_t ow = 0; ow < g->ow; ++ow, y += c) {                               \
                 int64_t ih0, ih1, iw0, iw1;                                                \
@@ -550,10 +561,12 @@ static inline void tc_pool_window(const tc_conv_geom *g, int64_t oh, int64_t ow,
             }                                                                              \
     }                                                                                      \
                                                                                            \
-    static void tc_maxpool_grad_image_##SUF(const tc_conv_geom *g, const T *dy,            \
-                                            const int32_t *arg, T *dx)                     \
+    static void tc_maxpool_grad_image_##SUF(const tc_conv_geom *g, const void *src,        \
+                                            int32_t *arg, void *dst)                       \
     {                                                                                      \
         const int64_t c = g->c, outs = g->oh * g->ow;                                      \
+        const T *dy = src;                                                                 \
+        T *dx = dst;                                                                       \
         memset(dx, 0, (size_t)(g->h * g->w * c) * sizeof(T));                              \
         for (int64_t q = 0; q < outs; ++q, dy += c, arg += c)                              \
             for (int64_t k = 0; k < c; ++k)                                                \
@@ -561,9 +574,13 @@ static inline void tc_pool_window(const tc_conv_geom *g, int64_t oh, int64_t ow,
                     dx[(int64_t)arg[k] * c + k] += dy[k];                                  \
     }                                                                                      \
                                                                                            \
-    static void tc_avgpool_grad_image_##SUF(const tc_conv_geom *g, const T *dy, T *dx)     \
+    static void tc_avgpool_grad_image_##SUF(const tc_conv_geom *g, const void *src,        \
+                                            int32_t *unused, void *dst)                    \
     {                                                                                      \
         const int64_t c = g->c;                                                            \
+        const T *dy = src;                                                                 \
+        T *dx = dst;                                                                       \
+        (void)unused;                                                                      \
         memset(dx, 0, (size_t)(g->h * g->w * c) * sizeof(T));                              \
         for (int64_t oh = 0; oh < g->oh; ++oh)                                             \
             for (int64_t ow = 0; ow < g->ow; ++ow, dy += c) {                              \
@@ -592,9 +609,11 @@ TC_POOL_DEFINE(double, f64)
  * branches there and does not vectorize); channels past a multiple of 8 go through the
  * generic loop. Same results as the generic version, bit for bit. */
 __attribute__((target("avx2,fma"))) static void
-tc_maxpool_image_f32_avx2(const tc_conv_geom *g, const float *x, float *y, int32_t *arg)
+tc_maxpool_image_f32_avx2(const tc_conv_geom *g, const void *src, int32_t *arg, void *dst)
 {
     const int64_t c = g->c, c8 = c & ~(int64_t)7;
+    const float *x = src;
+    float *y = dst;
     for (int64_t oh = 0; oh < g->oh; ++oh)
         for (int64_t ow = 0; ow < g->ow; ++ow, y += c, arg += c) {
             int64_t ih0, ih1, iw0, iw1;
@@ -630,81 +649,60 @@ tc_maxpool_image_f32_avx2(const tc_conv_geom *g, const float *x, float *y, int32
 }
 #endif
 
-/* Max pooling of one float32 image with the widest variant the CPU runs. */
-static void tc_maxpool_image_f32_best(const tc_conv_geom *g, const float *x, float *y,
-                                      int32_t *arg)
+/* The per-image kernel of a pooling kind, element size and direction: the widest variant
+ * the CPU runs. */
+static tc_pool_image_fn tc_pool_image_kernel(int kind, int64_t es, int backward)
 {
+    if (kind == TC_POOL_AVG) {
+        if (backward)
+            return es == 4 ? tc_avgpool_grad_image_f32 : tc_avgpool_grad_image_f64;
+        return es == 4 ? tc_avgpool_image_f32 : tc_avgpool_image_f64;
+    }
+    if (backward)
+        return es == 4 ? tc_maxpool_grad_image_f32 : tc_maxpool_grad_image_f64;
+    if (es == 8)
+        return tc_maxpool_image_f64;
 #ifdef TC_GEMM_HAVE_X86_KERNELS
     const int level = tc_simd_level_id();
-    if (level == TC_SIMD_AVX2 || level == TC_SIMD_AVX512) {
-        tc_maxpool_image_f32_avx2(g, x, y, arg);
-        return;
-    }
+    if (level == TC_SIMD_AVX2 || level == TC_SIMD_AVX512)
+        return tc_maxpool_image_f32_avx2;
 #endif
-    tc_maxpool_image_f32(g, x, y, arg);
+    return tc_maxpool_image_f32;
 }
 
-static void tc_pool_forward_range(void *ctx, int64_t n0, int64_t n1)
+static void tc_pool_range(void *ctx, int64_t n0, int64_t n1)
 {
     const tc_pool_job *job = ctx;
-    const tc_conv_geom *g = &job->g;
-    const int64_t in = g->h * g->w * g->c, out = g->oh * g->ow * g->c;
-    for (int64_t n = n0; n < n1; ++n) {
-        if (job->kind == TC_POOL_MAX) {
-            if (job->g.k == 4)
-                tc_maxpool_image_f32_best(g, (const float *)(const void *)job->x + n * in,
-                                          (float *)(void *)job->y + n * out,
-                                          job->arg + n * out);
-            else
-                tc_maxpool_image_f64(g, (const double *)(const void *)job->x + n * in,
-                                     (double *)(void *)job->y + n * out, job->arg + n * out);
-        } else if (job->g.k == 4) {
-            tc_avgpool_image_f32(g, (const float *)(const void *)job->x + n * in,
-                                 (float *)(void *)job->y + n * out);
-        } else {
-            tc_avgpool_image_f64(g, (const double *)(const void *)job->x + n * in,
-                                 (double *)(void *)job->y + n * out);
-        }
-    }
+    for (int64_t n = n0; n < n1; ++n)
+        job->fn(&job->g, job->src + n * job->src_image,
+                job->arg != NULL ? job->arg + n * job->arg_image : NULL,
+                job->dst + n * job->dst_image);
 }
 
-static void tc_pool_backward_range(void *ctx, int64_t n0, int64_t n1)
-{
-    const tc_pool_job *job = ctx;
-    const tc_conv_geom *g = &job->g;
-    const int64_t in = g->h * g->w * g->c, out = g->oh * g->ow * g->c;
-    for (int64_t n = n0; n < n1; ++n) {
-        if (job->kind == TC_POOL_MAX) {
-            if (job->g.k == 4)
-                tc_maxpool_grad_image_f32(g, (const float *)(const void *)job->x + n * out,
-                                          job->carg + n * out, (float *)(void *)job->y + n * in);
-            else
-                tc_maxpool_grad_image_f64(g, (const double *)(const void *)job->x + n * out,
-                                          job->carg + n * out,
-                                          (double *)(void *)job->y + n * in);
-        } else if (job->g.k == 4) {
-            tc_avgpool_grad_image_f32(g, (const float *)(const void *)job->x + n * out,
-                                      (float *)(void *)job->y + n * in);
-        } else {
-            tc_avgpool_grad_image_f64(g, (const double *)(const void *)job->x + n * out,
-                                      (double *)(void *)job->y + n * in);
-        }
-    }
-}
-
+/* Checks the arguments and fills the job: src/dst are x/y (forward) or dy/dx (backward). */
 static int tc_pool_setup(const char *who, int kind, int dtype, const int64_t *geom,
-                         const void *a, const void *b, const void *arg, tc_pool_job *job)
+                         int backward, const void *src, void *dst, const int32_t *arg,
+                         tc_pool_job *job)
 {
     if (kind != TC_POOL_MAX && kind != TC_POOL_AVG)
         return tc_set_error("%s: unknown pooling kind %d", who, kind);
     tc_conv_geom g;
-    const int st = tc_conv_check(who, dtype, geom, 1, a, b, kind == TC_POOL_MAX ? arg : a, &g);
+    const int st = tc_conv_check(who, dtype, geom, 1, src, dst,
+                                 kind == TC_POOL_MAX ? (const void *)arg : src, &g);
     if (st != TC_OK)
         return st;
-    g.k = tc_dtype_size(dtype);    /* reused as the element size inside pooling jobs */
+    const int64_t es = tc_dtype_size(dtype);
+    const int64_t in = g.h * g.w * g.c * es, out = g.oh * g.ow * g.c * es;
     memset(job, 0, sizeof *job);
     job->g = g;
-    job->kind = kind;
+    job->fn = tc_pool_image_kernel(kind, es, backward);
+    job->src = src;
+    job->dst = dst;
+    /* the backward pass only reads arg (the max kernel's signature is shared) */
+    job->arg = kind == TC_POOL_MAX ? (int32_t *)(uintptr_t)arg : NULL;
+    job->src_image = backward ? out : in;
+    job->dst_image = backward ? in : out;
+    job->arg_image = g.oh * g.ow * g.c;
     return TC_OK;
 }
 
@@ -718,15 +716,12 @@ int tc_pool2d(int kind, int dtype, const int64_t *geom, const void *x, void *y,
               int32_t *argmax)
 {
     tc_pool_job job;
-    const int st = tc_pool_setup("tc_pool2d", kind, dtype, geom, x, y, argmax, &job);
+    const int st = tc_pool_setup("tc_pool2d", kind, dtype, geom, 0, x, y, argmax, &job);
     if (st != TC_OK)
         return st;
     if (job.g.n == 0 || job.g.oh == 0 || job.g.ow == 0)
         return TC_OK;
-    job.x = x;
-    job.y = y;
-    job.arg = argmax;
-    tc_parallel_for(job.g.n, tc_pool_chunk(&job.g), tc_pool_forward_range, &job);
+    tc_parallel_for(job.g.n, tc_pool_chunk(&job.g), tc_pool_range, &job);
     return TC_OK;
 }
 
@@ -734,18 +729,15 @@ int tc_pool2d_grad(int kind, int dtype, const int64_t *geom, const void *dy,
                    const int32_t *argmax, void *dx)
 {
     tc_pool_job job;
-    const int st = tc_pool_setup("tc_pool2d_grad", kind, dtype, geom, dy, dx, argmax, &job);
+    const int st = tc_pool_setup("tc_pool2d_grad", kind, dtype, geom, 1, dy, dx, argmax, &job);
     if (st != TC_OK)
         return st;
     if (job.g.n == 0)
         return TC_OK;
     if (job.g.oh == 0 || job.g.ow == 0) {
-        memset(dx, 0, (size_t)(job.g.n * job.g.h * job.g.w * job.g.c * job.g.k));
+        memset(dx, 0, (size_t)(job.g.n * job.dst_image));
         return TC_OK;
     }
-    job.x = dy;
-    job.y = dx;
-    job.carg = argmax;
-    tc_parallel_for(job.g.n, tc_pool_chunk(&job.g), tc_pool_backward_range, &job);
+    tc_parallel_for(job.g.n, tc_pool_chunk(&job.g), tc_pool_range, &job);
     return TC_OK;
 }
