@@ -52,6 +52,16 @@ pow = _binary(ew.power, "pow")  # noqa: A001
 subtract = _binary(ew.subtract, "subtract")
 floor_divide = _binary(ew.floor_divide, "floor_divide")
 remainder = _binary(ew.remainder, "remainder")
+atan2 = _binary(ew.atan2, "atan2")
+logaddexp = _binary(ew.logaddexp, "logaddexp")
+hypot = _binary(ew.hypot, "hypot")
+copysign = _binary(ew.copysign, "copysign")
+nextafter = _binary(ew.nextafter, "nextafter")
+bitwise_and = _binary(ew.bitwise_and, "bitwise_and")
+bitwise_or = _binary(ew.bitwise_or, "bitwise_or")
+bitwise_xor = _binary(ew.bitwise_xor, "bitwise_xor")
+bitwise_left_shift = _binary(ew.bitwise_left_shift, "bitwise_left_shift")
+bitwise_right_shift = _binary(ew.bitwise_right_shift, "bitwise_right_shift")
 
 
 def positive(x: Tensor, /) -> Tensor:
