@@ -52,7 +52,7 @@ def maximum(x, y):
         return x
     if y != y:
         return y
-    return x if x >= y else y
+    return x if x > y else y  # equal (+0, -0): the second, as the C core and NumPy
 
 
 @jit
@@ -62,7 +62,7 @@ def minimum(x, y):
         return x
     if y != y:
         return y
-    return x if x <= y else y
+    return x if x < y else y
 
 
 def float_divmod(a, b):
