@@ -110,6 +110,8 @@ static void tc_im2col(const tc_conv_geom *g, int es, const char *x, int64_t r0, 
 {
     const int64_t seg = g->cg * es, c0 = gi * g->cg;
     const int64_t per_image = g->oh * g->ow;
+    /* one group, no column dilation: a window row is one contiguous run of x */
+    const int whole_rows = g->groups == 1 && g->dw == 1;
     char *dst = col;
     for (int64_t r = r0; r < r1; ++r) {
         const int64_t n = r / per_image, rem = r - n * per_image;
@@ -124,6 +126,12 @@ static void tc_im2col(const tc_conv_geom *g, int es, const char *x, int64_t r0, 
                 continue;
             }
             const char *row = image + ih * g->w * g->c * es;
+            if (whole_rows && iw0 >= 0 && iw0 + g->kw <= g->w) {
+                /* the KW positions are adjacent in x: one copy of KW * C values */
+                tc_copy_words(dst, row + iw0 * g->c * es, g->kw * g->c, es);
+                dst += g->kw * seg;
+                continue;
+            }
             for (int64_t kw = 0; kw < g->kw; ++kw, dst += seg) {
                 const int64_t iw = iw0 + kw * g->dw;
                 if (iw < 0 || iw >= g->w)
