@@ -96,6 +96,38 @@ TC_FLOAT_DIVMOD(f64, double, fmod, floor, copysign)
 
 TC_INT_DIVMOD(i32, int32_t, uint32_t)
 TC_INT_DIVMOD(i64, int64_t, uint64_t)
+/* logaddexp = log(e^x + e^y) without overflow: max + log1p(e^-|x - y|). Equal arguments
+ * (infinities of one sign included) give x + ln 2, so +-inf stays +-inf; NaN propagates. */
+#define TC_LOGADDEXP_FUNC(SUF, T, LOG1P, EXP, FABS)                                     \
+    static inline T tc_logaddexp_##SUF(T x, T y)                                        \
+    {                                                                                   \
+        if (x != x || y != y) {                                                         \
+            return x + y;                                                               \
+        }                                                                               \
+        if (x == y) {                                                                   \
+            return x + (T)0.693147180559945309;                                         \
+        }                                                                               \
+        T hi = x > y ? x : y;                                                           \
+        return hi + LOG1P(EXP(-FABS(x - y)));                                           \
+    }
+TC_LOGADDEXP_FUNC(f32, float, log1pf, expf, fabsf)
+TC_LOGADDEXP_FUNC(f64, double, log1p, exp, fabs)
+
+/* Shifts as NumPy defines them for every count: a count outside [0, width) (negative or
+ * too wide; the array API standard leaves these implementation-defined) shifts every bit
+ * out, giving 0 for << and the sign fill (0 or -1) for >>. Left shifts run on the unsigned
+ * type, so shifting into or out of the sign bit wraps instead of being undefined. */
+#define TC_SHIFT_FUNCS(SUF, T, U, WIDTH)                                                \
+    static inline T tc_lshift_##SUF(T x, T y)                                           \
+    {                                                                                   \
+        return (y >= 0 && y < WIDTH) ? (T)((U)x << y) : (T)0;                           \
+    }                                                                                   \
+    static inline T tc_rshift_##SUF(T x, T y)                                           \
+    {                                                                                   \
+        return (y >= 0 && y < WIDTH) ? (T)(x >> y) : (T)(x < 0 ? -1 : 0);               \
+    }
+TC_SHIFT_FUNCS(i32, int32_t, uint32_t, 32)
+TC_SHIFT_FUNCS(i64, int64_t, uint64_t, 64)
 
 /* Defines `static void NAME(...)`: o = EXPR(x, y) with x from a, y from b. */
 #define TC_BINARY_LOOP(NAME, TI, TO, EXPR)                                              \
@@ -156,6 +188,16 @@ TC_INT_DIVMOD(i64, int64_t, uint64_t)
     TC_DIVMOD_LOOPS(SUF, T)                                                             \
     TC_COMPARE_LOOPS(SUF, T)
 
+/* Float-only functions of C99 math.h (their IEEE special cases are the array API's). */
+#define TC_FLOAT_MATH_LOOPS(SUF, T, MF)                                                 \
+    TC_BINARY_LOOP(tcb_atan2_##SUF, T, T, MF(atan2)(x, y))                              \
+    TC_BINARY_LOOP(tcb_logaddexp_##SUF, T, T, tc_logaddexp_##SUF(x, y))                 \
+    TC_BINARY_LOOP(tcb_hypot_##SUF, T, T, MF(hypot)(x, y))                              \
+    TC_BINARY_LOOP(tcb_copysign_##SUF, T, T, MF(copysign)(x, y))                        \
+    TC_BINARY_LOOP(tcb_nextafter_##SUF, T, T, MF(nextafter)(x, y))
+#define TC_MATH_F32(fn) fn##f
+#define TC_MATH_F64(fn) fn
+
 /* Integer arithmetic wraps (the library is compiled with -fwrapv). */
 #define TC_INT_LOOPS(SUF, T, IPOW)                                                      \
     TC_BINARY_LOOP(tcb_add_##SUF, T, T, x + y)                                          \
@@ -165,10 +207,17 @@ TC_INT_DIVMOD(i64, int64_t, uint64_t)
     TC_BINARY_LOOP(tcb_maximum_##SUF, T, T, TC_IMAX(x, y))                              \
     TC_BINARY_LOOP(tcb_minimum_##SUF, T, T, TC_IMIN(x, y))                              \
     TC_DIVMOD_LOOPS(SUF, T)                                                             \
+    TC_BINARY_LOOP(tcb_bitwise_and_##SUF, T, T, x & y)                                  \
+    TC_BINARY_LOOP(tcb_bitwise_or_##SUF, T, T, x | y)                                   \
+    TC_BINARY_LOOP(tcb_bitwise_xor_##SUF, T, T, x ^ y)                                  \
+    TC_BINARY_LOOP(tcb_bitwise_left_shift_##SUF, T, T, tc_lshift_##SUF(x, y))           \
+    TC_BINARY_LOOP(tcb_bitwise_right_shift_##SUF, T, T, tc_rshift_##SUF(x, y))          \
     TC_COMPARE_LOOPS(SUF, T)
 
 TC_FLOAT_LOOPS(f32, float, powf)
 TC_FLOAT_LOOPS(f64, double, pow)
+TC_FLOAT_MATH_LOOPS(f32, float, TC_MATH_F32)
+TC_FLOAT_MATH_LOOPS(f64, double, TC_MATH_F64)
 TC_INT_LOOPS(i32, int32_t, tc_ipow32)
 TC_INT_LOOPS(i64, int64_t, tc_ipow64)
 /* bool values are 0/1 bytes: add = maximum = or, multiply = minimum = and. */
@@ -176,6 +225,9 @@ TC_BINARY_LOOP(tcb_add_b, uint8_t, uint8_t, x | y)
 TC_BINARY_LOOP(tcb_multiply_b, uint8_t, uint8_t, x & y)
 #define tcb_maximum_b tcb_add_b
 #define tcb_minimum_b tcb_multiply_b
+#define tcb_bitwise_and_b tcb_multiply_b
+#define tcb_bitwise_or_b tcb_add_b
+TC_BINARY_LOOP(tcb_bitwise_xor_b, uint8_t, uint8_t, x ^ y)
 TC_COMPARE_LOOPS(b, uint8_t)
 
 /* Dispatch, chunk sizes, result dtypes and names, all from the one list TC_BINARY_OPS.

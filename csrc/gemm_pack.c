@@ -9,6 +9,32 @@
 /* Columns per block of the transposing (cs == 1) pack. */
 enum { TC_PACK_QB = 8 };
 
+/* Copies `cols` columns of `bytes` contiguous bytes each (column q at src + q * cs_bytes)
+ * to dst, back to back. Inlined with a constant `bytes` (one micro-panel height) the
+ * copies become a few vector moves instead of a memcpy call per 24-128 bytes. */
+static inline __attribute__((always_inline)) void
+tc_pack_columns(size_t bytes, int64_t cols, const char *src, int64_t cs_bytes, char *dst)
+{
+    for (int64_t q = 0; q < cols; ++q)
+        memcpy(dst + (size_t)q * bytes, src + q * cs_bytes, bytes);
+}
+
+/* Full micro-panel of a source with unit stride along the panel height (rs == 1): w * esize
+ * bytes per column. Returns 0 when that width has no specialised copy. */
+static int tc_pack_full_unit(size_t bytes, int64_t cols, const char *src, int64_t cs_bytes,
+                             char *dst)
+{
+    switch (bytes) {
+    case 24: tc_pack_columns(24, cols, src, cs_bytes, dst); return 1;
+    case 32: tc_pack_columns(32, cols, src, cs_bytes, dst); return 1;
+    case 48: tc_pack_columns(48, cols, src, cs_bytes, dst); return 1;
+    case 64: tc_pack_columns(64, cols, src, cs_bytes, dst); return 1;
+    case 96: tc_pack_columns(96, cols, src, cs_bytes, dst); return 1;
+    case 128: tc_pack_columns(128, cols, src, cs_bytes, dst); return 1;
+    default: return 0;
+    }
+}
+
 /* Source element (r, q) is src[r * rs + q * cs]; rs and cs may be negative or zero.
  * Writes exactly ceil(rows / w) * w * cols words (see tc_gemm_pack). */
 static void tc_pack_u32(int w, int64_t rows, int64_t cols, const uint32_t *src, int64_t rs,
@@ -17,7 +43,11 @@ static void tc_pack_u32(int w, int64_t rows, int64_t cols, const uint32_t *src, 
     for (int64_t r0 = 0; r0 < rows; r0 += w, dst += (int64_t)w * cols) {
         const int h = rows - r0 < w ? (int)(rows - r0) : w;
         const uint32_t *s = src + r0 * rs;
-        if (rs == 1) {
+        if (rs == 1 && h == w &&
+            tc_pack_full_unit((size_t)w * sizeof(uint32_t), cols, (const char *)s,
+                              cs * (int64_t)sizeof(uint32_t), (char *)dst)) {
+            continue;
+        } else if (rs == 1) {
             for (int64_t q = 0; q < cols; ++q) {
                 memcpy(dst + q * w, s + q * cs, (size_t)h * sizeof(uint32_t));
                 for (int r = h; r < w; ++r)
@@ -60,7 +90,11 @@ static void tc_pack_u64(int w, int64_t rows, int64_t cols, const uint64_t *src, 
     for (int64_t r0 = 0; r0 < rows; r0 += w, dst += (int64_t)w * cols) {
         const int h = rows - r0 < w ? (int)(rows - r0) : w;
         const uint64_t *s = src + r0 * rs;
-        if (rs == 1) {
+        if (rs == 1 && h == w &&
+            tc_pack_full_unit((size_t)w * sizeof(uint64_t), cols, (const char *)s,
+                              cs * (int64_t)sizeof(uint64_t), (char *)dst)) {
+            continue;
+        } else if (rs == 1) {
             for (int64_t q = 0; q < cols; ++q) {
                 memcpy(dst + q * w, s + q * cs, (size_t)h * sizeof(uint64_t));
                 for (int r = h; r < w; ++r)

@@ -74,7 +74,7 @@ int64_t tc_dtype_size(int dtype);
 
 /* ---- op tables built from the X-macro lists of tensorcore.h ------------------------
  * TC_DT_<rule>(prefix) is the per-dtype row of loops prefix_f32, prefix_f64, prefix_i32,
- * prefix_i64, prefix_b that a dtype rule (FLOAT, NUMERIC, ALL) supports, as designated
+ * prefix_i64, prefix_b that a dtype rule (FLOAT, NUMERIC, ALL, INT, INT_BOOL) supports, as designated
  * initializers indexed by tc_dtype; dtypes outside the rule stay NULL (unsupported). */
 #define TC_DT_FLOAT(P) {[TC_FLOAT32] = P##_f32, [TC_FLOAT64] = P##_f64}
 #define TC_DT_NUMERIC(P)                                                                \
@@ -83,6 +83,8 @@ int64_t tc_dtype_size(int dtype);
 #define TC_DT_ALL(P)                                                                    \
     {[TC_FLOAT32] = P##_f32, [TC_FLOAT64] = P##_f64, [TC_INT32] = P##_i32,              \
      [TC_INT64] = P##_i64, [TC_BOOL] = P##_b}
+#define TC_DT_INT(P) {[TC_INT32] = P##_i32, [TC_INT64] = P##_i64}
+#define TC_DT_INT_BOOL(P) {[TC_INT32] = P##_i32, [TC_INT64] = P##_i64, [TC_BOOL] = P##_b}
 #define TC_NUM_DTYPES 5
 
 /* Minimum elements per thread chunk: cheap memory-bound loops and expensive math. */

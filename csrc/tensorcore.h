@@ -77,7 +77,8 @@ int tc_cache_sizes(int64_t *sizes);
  *   NAME   enum constant TC_<NAME>;
  *   fn     the loops tc_<fn>_<dtype> the kernel file defines, one per dtype of the rule;
  *   COST   CHEAP (memory-bound) or MATH (transcendental): the threading chunk size;
- *   DT     dtype rule: FLOAT (f32, f64), NUMERIC (+ i32, i64) or ALL (+ bool);
+ *   DT     dtype rule: FLOAT (f32, f64), NUMERIC (+ i32, i64) or ALL (+ bool); INT
+ *          (i32, i64) and INT_BOOL (i32, i64, bool) for the bitwise ops;
  *   OUT    binary ops only: SAME (output dtype = input dtype) or BOOL (comparisons).
  * Append new ops at the end of their list (codes are ABI). */
 #define TC_UNARY_OPS(X)                                                                 \
@@ -113,7 +114,17 @@ int tc_cache_sizes(int64_t *sizes);
     X(GREATER, greater, CHEAP, ALL, BOOL)                                               \
     X(GREATER_EQUAL, greater_equal, CHEAP, ALL, BOOL)                                   \
     X(FLOOR_DIVIDE, floor_divide, MATH, NUMERIC, SAME)                                  \
-    X(REMAINDER, remainder, MATH, NUMERIC, SAME)
+    X(REMAINDER, remainder, MATH, NUMERIC, SAME)                                        \
+    X(ATAN2, atan2, MATH, FLOAT, SAME)                                                  \
+    X(LOGADDEXP, logaddexp, MATH, FLOAT, SAME)                                          \
+    X(HYPOT, hypot, MATH, FLOAT, SAME)                                                  \
+    X(COPYSIGN, copysign, CHEAP, FLOAT, SAME)                                           \
+    X(NEXTAFTER, nextafter, CHEAP, FLOAT, SAME)                                         \
+    X(BITWISE_AND, bitwise_and, CHEAP, INT_BOOL, SAME)                                  \
+    X(BITWISE_OR, bitwise_or, CHEAP, INT_BOOL, SAME)                                    \
+    X(BITWISE_XOR, bitwise_xor, CHEAP, INT_BOOL, SAME)                                  \
+    X(BITWISE_LEFT_SHIFT, bitwise_left_shift, CHEAP, INT, SAME)                         \
+    X(BITWISE_RIGHT_SHIFT, bitwise_right_shift, CHEAP, INT, SAME)
 
 #define TC_OP_ENUM_ENTRY(NAME, ...) TC_##NAME,
 enum tc_unary_op { TC_UNARY_OPS(TC_OP_ENUM_ENTRY) TC_NUM_UNARY_OPS };

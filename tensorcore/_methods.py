@@ -11,31 +11,11 @@ from . import autograd
 from ._dispatch import check_target
 from ._tape import is_grad_enabled, no_grad
 from .backend import current as backend
-from .tensor import Tensor, as_tensor
+from .tensor import Tensor
 
 
 def _swap(fn):
     return lambda self, other: fn(other, self)
-
-
-# & | ^ on bool tensors: logical and / or / xor, which are multiply / add / not_equal there.
-_LOGICAL = {"&": ("logical_and", ew.multiply), "|": ("logical_or", ew.add),
-            "^": ("logical_xor", ew.not_equal)}
-
-
-def _logical(symbol: str):
-    """`symbol` on bool tensors (logical and/or/xor); other dtypes get a clear TypeError."""
-    name, fn = _LOGICAL[symbol]
-
-    def operator(self, other):
-        other_t = other if isinstance(other, Tensor) else as_tensor(other)
-        if self.dtype.kind != "b" or other_t.dtype.kind != "b":
-            raise TypeError(f"{symbol}: only bool tensors support {symbol!r} (it is {name} "
-                            f"here); received dtypes {self.dtype} and {other_t.dtype}. "
-                            "Bitwise operations on integer tensors are not supported")
-        return fn(self, other_t)
-
-    return operator
 
 
 def _invert(self) -> Tensor:
@@ -129,15 +109,16 @@ def _install() -> None:
     T.__pow__, T.__rpow__ = ew.power, _swap(ew.power)
     T.__floordiv__, T.__rfloordiv__ = ew.floor_divide, _swap(ew.floor_divide)
     T.__mod__, T.__rmod__ = ew.remainder, _swap(ew.remainder)
-    for symbol in _LOGICAL:
-        forward = _logical(symbol)
-        dunder = {"&": "and", "|": "or", "^": "xor"}[symbol]
-        setattr(T, f"__{dunder}__", forward)
-        setattr(T, f"__r{dunder}__", forward)  # and/or/xor commute
+    # ---- bitwise operators: integers, and bool for & | ^ (logical); floats raise TypeError
+    for dunder, name in (("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
+                         ("lshift", "bitwise_left_shift"), ("rshift", "bitwise_right_shift")):
+        setattr(T, f"__{dunder}__", getattr(ew, name))
+        setattr(T, f"__r{dunder}__", _swap(getattr(ew, name)))
     T.__invert__ = _invert
     for symbol, dunder in (("+=", "add"), ("-=", "sub"), ("*=", "mul"), ("/=", "truediv"),
                            ("//=", "floordiv"), ("%=", "mod"), ("**=", "pow"),
-                           ("&=", "and"), ("|=", "or"), ("^=", "xor")):
+                           ("&=", "and"), ("|=", "or"), ("^=", "xor"), ("<<=", "lshift"),
+                           (">>=", "rshift")):
         setattr(T, f"__i{dunder}__", _inplace(symbol, getattr(T, f"__{dunder}__")))
     T.__matmul__, T.__rmatmul__ = ops_matrix.matmul, _swap(ops_matrix.matmul)
     T.__imatmul__ = _inplace("@=", ops_matrix.matmul)

@@ -34,8 +34,10 @@ import numpy as np
 
 UNARY, BINARY, COMPOSED = "unary", "binary", "composed"
 # dtype rules: FLOAT: float in, float out (integer inputs are computed in float64, as NumPy);
-# NUMERIC: float and integer dtypes; ALL: bool too (see each op's doc for its bool meaning).
-FLOAT, NUMERIC, ALL = "float", "numeric", "all"
+# NUMERIC: float and integer dtypes; ALL: bool too (see each op's doc for its bool meaning);
+# INT: integer dtypes only and INT_BOOL: integers and bool (the bitwise ops; any other dtype
+# is a TypeError naming the op).
+FLOAT, NUMERIC, ALL, INT, INT_BOOL = "float", "numeric", "all", "int", "int_bool"
 # cost classes: how much work one element is, which sets the threading chunk size.
 CHEAP, MATH = "cheap", "math"
 
@@ -148,6 +150,31 @@ def _minmax_grad(strict: str):
     return rule
 
 
+def _atan2_grad(t, g, out, a, b):
+    scale = t.divide(g, t.add(t.square(a), t.square(b)))
+    return (t.multiply(scale, b) if a.requires_grad else None,
+            t.negative(t.multiply(scale, a)) if b.requires_grad else None)
+
+
+def _logaddexp_grad(t, g, out, a, b):
+    # d/da log(e^a + e^b) = e^(a - out): a softmax weight, never overflows
+    return (t.multiply(g, t.exp(t.subtract(a, out))) if a.requires_grad else None,
+            t.multiply(g, t.exp(t.subtract(b, out))) if b.requires_grad else None)
+
+
+def _hypot_grad(t, g, out, a, b):
+    return (t.multiply(g, t.divide(a, out)) if a.requires_grad else None,
+            t.multiply(g, t.divide(b, out)) if b.requires_grad else None)
+
+
+def _copysign_grad(t, g, out, a, b):
+    # |a| carrying b's sign: slope +1 where a and b share a sign bit, -1 elsewhere; b only
+    # chooses a sign, so its gradient is 0.
+    flip = t.multiply(t.copysign(1.0, a), t.copysign(1.0, b))
+    return (t.multiply(g, flip) if a.requires_grad else None,
+            t.multiply(g, 0) if b.requires_grad else None)
+
+
 # ---------------------------------------------------------------------- the table
 # Order within a family is the op code: append new rows at the end of their family and add
 # the op at the same place in the matching X-macro list of csrc/tensorcore.h.
@@ -235,6 +262,31 @@ OPS: tuple[OpDef, ...] = (
     OpDef("remainder", BINARY, NUMERIC, MATH, np.remainder,
           "a % b with the sign of b, like NumPy (integer x % 0 gives 0). Gradients: d/da = 1, "
           "d/db = -(a // b).", grad=_remainder_grad, bool_operands=False),
+    OpDef("atan2", BINARY, FLOAT, MATH, np.arctan2,
+          "The angle of the point (b, a) in radians, in [-pi, pi] (quadrant-aware atan(a/b)).",
+          grad=_atan2_grad),
+    # logaddexp: a primitive for stability (log(exp(a) + exp(b)) overflows for a > 88 in
+    # float32, and the shifted composition gives inf - inf = NaN for two infinities).
+    OpDef("logaddexp", BINARY, FLOAT, MATH, np.logaddexp,
+          "log(exp(a) + exp(b)) elementwise, without overflow.", grad=_logaddexp_grad),
+    OpDef("hypot", BINARY, FLOAT, MATH, np.hypot,
+          "sqrt(a**2 + b**2) elementwise, without overflow or underflow.", grad=_hypot_grad),
+    OpDef("copysign", BINARY, FLOAT, CHEAP, np.copysign,
+          "|a| with the sign bit of b (signed zeros and NaN signs included).",
+          grad=_copysign_grad),
+    OpDef("nextafter", BINARY, FLOAT, CHEAP, np.nextafter,
+          "The next representable float after a in the direction of b (not differentiable)."),
+    OpDef("bitwise_and", BINARY, INT_BOOL, CHEAP, np.bitwise_and,
+          "a & b bitwise on integers (bool: logical and).", method=False),
+    OpDef("bitwise_or", BINARY, INT_BOOL, CHEAP, np.bitwise_or,
+          "a | b bitwise on integers (bool: logical or).", method=False),
+    OpDef("bitwise_xor", BINARY, INT_BOOL, CHEAP, np.bitwise_xor,
+          "a ^ b bitwise on integers (bool: logical xor).", method=False),
+    OpDef("bitwise_left_shift", BINARY, INT, CHEAP, np.left_shift,
+          "a << b on integers; a count outside [0, bits) gives 0 (as NumPy).", method=False),
+    OpDef("bitwise_right_shift", BINARY, INT, CHEAP, np.right_shift,
+          "a >> b on integers (arithmetic: the sign fills); a count outside [0, bits) gives "
+          "0 or -1 by the sign of a (as NumPy).", method=False),
 
     # ---- composed ops: written with the ops above; autodiff differentiates them
     OpDef("sinh", COMPOSED, FLOAT, MATH, np.sinh,

@@ -24,6 +24,8 @@ from .tensor import Tensor, as_tensor
 _ALL = dtypes.SUPPORTED
 _NUMERIC = (dtypes.float32, dtypes.float64, dtypes.int32, dtypes.int64)
 _DTYPE_RULE = {op.name: op.dtypes for op in optable.OPS}
+_INTEGER_RULES = {optable.INT: "integer (int32, int64)",
+                  optable.INT_BOOL: "integer or bool (int32, int64, bool)"}
 _COMPARE = frozenset(op.name for op in optable.family(optable.BINARY) if op.bool_result)
 _NO_BOOL = frozenset(op.name for op in optable.family(optable.BINARY) if not op.bool_operands)
 
@@ -85,7 +87,8 @@ def _binary_kernel(op: str, a: np.ndarray, b: np.ndarray, dtype: np.dtype,
 
 
 # float ops of one dtype and shape skip promotion (the common case in training)
-_FAST_BINARY = frozenset(op.name for op in optable.family(optable.BINARY) if not op.bool_result)
+_FAST_BINARY = frozenset(op.name for op in optable.family(optable.BINARY)
+                         if not op.bool_result and op.dtypes not in _INTEGER_RULES)
 
 
 def _binary(op: str, a: Any, b: Any, rule=None) -> Tensor:
@@ -94,7 +97,8 @@ def _binary(op: str, a: Any, b: Any, rule=None) -> Tensor:
         da, db = a.data, b.data
         if da.shape == db.shape and da.dtype == db.dtype and da.dtype.kind == "f" \
                 and op in _FAST_BINARY:
-            out = np.empty(da.shape, da.dtype)
+            # empty_like: half the cost of np.empty(shape, dtype) on small arrays
+            out = np.empty_like(da)
             if out.size:
                 backend().binary(op, da, db, out)
             result = Tensor._wrap(out)
@@ -113,6 +117,10 @@ def _binary(op: str, a: Any, b: Any, rule=None) -> Tensor:
         data = _binary_kernel(op, ta.data, tb.data, dtype, dtypes.bool_, op)
         return Tensor._wrap(data)
     rule_ = _DTYPE_RULE[op]
+    if rule_ in _INTEGER_RULES and (dtype.kind not in "iu" and not (
+            rule_ == optable.INT_BOOL and dtype == dtypes.bool_)):
+        raise TypeError(f"{op}: expected {_INTEGER_RULES[rule_]} operands, received dtypes "
+                        f"{_dtype_name(a, ta)} and {_dtype_name(b, tb)}")
     if rule_ == optable.FLOAT and dtype.kind != "f":
         dtype = dtypes.float64  # as NumPy: true division of integers gives float64
     elif rule_ == optable.NUMERIC and dtype == dtypes.bool_:
@@ -127,6 +135,11 @@ def _binary(op: str, a: Any, b: Any, rule=None) -> Tensor:
     if rule is not None and needs_grad(ta, tb):
         attach(out, (ta, tb), rule, op)
     return out
+
+
+def _dtype_name(x: Any, t: Tensor) -> str:
+    """How an operand's dtype is named in errors (a Python scalar by its type)."""
+    return type(x).__name__ if is_scalar(x) else dtypes.name(t.dtype)
 
 
 def _check_integer_power(exponent: np.ndarray) -> None:

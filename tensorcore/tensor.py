@@ -234,6 +234,9 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
     def __index__(self) -> int:
         if self.dtype.kind not in "iu" or self.size != 1:
             raise TypeError("only integer tensors with one element can be used as an index")

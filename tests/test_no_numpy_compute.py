@@ -137,3 +137,23 @@ def test_training_step_uses_our_kernels(tripwire):
                       metrics=["accuracy"])
         model.fit(x.view(Tripwire), y.view(Tripwire), epochs=1, batch_size=32, verbose=0)
     model.evaluate(x.view(Tripwire), y.view(Tripwire), verbose=0)
+
+
+def test_every_op_table_row_uses_our_kernels(request):
+    """Each row of the op table (tensorcore/_optable.py), forward on each dtype of its spec
+    and backward where it has a gradient, computes without NumPy."""
+    from op_specs import SPECS
+
+    from tensorcore import _optable as optable
+
+    rng = np.random.default_rng(2)
+    cases = [(op, [spec.sample(rng, (3, 4), dtype) for dtype in spec.dtypes],
+              spec.sample(rng, (3, 4), np.float32) if spec.gradcheck else None)
+             for op in optable.OPS for spec in (SPECS[op.name],)]
+    request.getfixturevalue("tripwire")   # inputs are sampled; from here NumPy may not compute
+    for op, samples, grad_sample in cases:
+        for arrays in samples:
+            getattr(tc, op.name)(*[_wire(a) for a in arrays])
+        if grad_sample is not None:
+            inputs = [_wire(a).requires_grad_() for a in grad_sample]
+            getattr(tc, op.name)(*inputs).sum().backward()

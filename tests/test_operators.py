@@ -121,15 +121,20 @@ def test_logical_operators_on_bool_tensors(backend):
         np.testing.assert_array_equal(result.numpy(), expected)
 
 
-@pytest.mark.parametrize("expr, symbol", [
-    (lambda i, m: i & i, "&"), (lambda i, m: m | i, "|"), (lambda i, m: i ^ m, "^"),
-    (lambda i, m: ~i, "~"), (lambda i, m: m & 1.5, "&")])
-def test_logical_operators_reject_other_dtypes(backend, expr, symbol):
-    i = tc.tensor([1, 2])
+@pytest.mark.parametrize("expr, name", [
+    (lambda f, m: f & f, "bitwise_and"), (lambda f, m: m | f, "bitwise_or"),
+    (lambda f, m: f ^ m, "bitwise_xor"), (lambda f, m: m & 1.5, "bitwise_and"),
+    (lambda f, m: f << 1, "bitwise_left_shift"), (lambda f, m: m >> m, "bitwise_right_shift")])
+def test_bitwise_operators_reject_floats_and_bool_shifts(backend, expr, name):
+    f = tc.tensor([1.0, 2.0])
     m = tc.tensor([True, False])
-    with pytest.raises(TypeError, match=f"only bool tensors support '\\{symbol}'"
-                       if symbol in "|^" else f"only bool tensors support '{symbol}'"):
-        expr(i, m)
+    with pytest.raises(TypeError, match=name):
+        expr(f, m)
+
+
+def test_invert_rejects_integers(backend):
+    with pytest.raises(TypeError, match="only bool tensors support '~'"):
+        ~tc.tensor([1, 2])
 
 
 def test_top_level_functions_match_the_operators(backend):

@@ -60,6 +60,13 @@ def test_workers_end_with_fit_and_on_errors(kwargs):
         model.fit(Batches(fail_at=3, **kwargs), epochs=1, verbose=0)
     assert threading.active_count() == threads and not _children()
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    # the three batches before the failing one were trained, and nothing else
+    reference = _model()
+    reference.fit(Batches(), epochs=2, verbose=0)
+    data = Batches()
+    reference.fit(data.x[:48], data.y[:48], batch_size=16, shuffle=False, verbose=0)
+    for a, b in zip(reference.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_bad_pydataset_arguments():
@@ -70,7 +77,7 @@ def test_bad_pydataset_arguments():
 
 
 SCRIPT = textwrap.dedent("""
-    import os, sys, time
+    import os, sys, threading, time
     import numpy as np
     import tensorcore as tc
     from tensorcore import layers, models
@@ -79,16 +86,20 @@ SCRIPT = textwrap.dedent("""
         def __len__(self):
             return 1000
         def __getitem__(self, i):
+            if i == 0:
+                print("loading", flush=True)
             time.sleep(0.05)
             return np.ones((4, 3), np.float32), np.zeros(4, np.int64)
 
     model = models.Sequential([layers.Dense(2, activation="softmax", input_shape=(3,))])
     model.compile("sgd", loss="sparse_categorical_crossentropy")
+    threads = threading.active_count()
     print("started", flush=True)
     try:
-        model.fit(Slow(workers=2, use_multiprocessing=True), epochs=1, verbose=0)
+        model.fit(Slow(workers=2, use_multiprocessing=sys.argv[1] == "processes"), epochs=1,
+                  verbose=0)
     except KeyboardInterrupt:
-        print("interrupted", flush=True)
+        print("interrupted", threading.active_count() - threads, flush=True)
         sys.exit(3)
 """)
 
@@ -107,11 +118,25 @@ def _descendants(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc")
+def test_ctrl_c_stops_worker_threads(tmp_path):
+    script = tmp_path / "slow.py"
+    script.write_text(SCRIPT)
+    process = subprocess.Popen([sys.executable, str(script), "threads"], stdout=subprocess.PIPE,
+                               text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert process.stdout.readline().strip() == "started"
+    assert process.stdout.readline().strip() == "loading"   # a worker thread is at work
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate()
+    assert process.returncode == 3 and out.split() == ["interrupted", "0"]  # no thread left
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc")
 def test_ctrl_c_stops_worker_processes(tmp_path):
     script = tmp_path / "slow.py"
     script.write_text(SCRIPT)
-    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
-                               text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    process = subprocess.Popen([sys.executable, str(script), "processes"],
+                               stdout=subprocess.PIPE, text=True,
+                               env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert process.stdout.readline().strip() == "started"
     workers = []
     while len(workers) < 2 and process.poll() is None:   # wait for the forked workers

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -202,3 +204,48 @@ def test_inconsistent_generator_batches_fail_and_keep_finished_steps(second, mes
         model.fit(iter([(x[:8], y[:8]), second(x, y)]), verbose=0)
     for wa, wb in zip(reference.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(wa, wb)  # the first, finished step is kept
+
+
+def test_ctrl_c_during_a_weight_update_lets_the_step_finish():
+    """SIGINT arriving after the first of four weights was updated: fit raises
+    KeyboardInterrupt only once all four have their step (never half a step)."""
+    x, y = _data(64)
+
+    class InterruptingSGD(tc.optimizers.SGD):
+        updates = 0
+
+        def update_step(self, gradient, variable, learning_rate):
+            InterruptingSGD.updates += 1
+            if InterruptingSGD.updates == 5:      # the first weight of the second step
+                os.kill(os.getpid(), signal.SIGINT)
+            super().update_step(gradient, variable, learning_rate)
+
+    def fresh(optimizer):
+        model = _model()
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+        return model
+
+    model = fresh(InterruptingSGD(learning_rate=0.1))
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, batch_size=16, shuffle=False, verbose=0)
+    assert model.optimizer.iterations == 2
+    reference = fresh(tc.optimizers.SGD(learning_rate=0.1))
+    reference.fit(x[:32], y[:32], batch_size=16, shuffle=False, verbose=0)
+    for wa, wb in zip(reference.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_weights_inside_generator_batches_count_like_sample_weight():
+    x, y = _data(32)
+    w = np.linspace(0.0, 3.0, 32).astype(np.float32)
+    model = _model()
+    expected = model.evaluate(x, y, sample_weight=w, batch_size=16, verbose=0)
+    batches = [(x[:16], y[:16], w[:16]), (x[16:], y[16:], w[16:])]
+    assert model.evaluate(iter(batches), verbose=0) == pytest.approx(expected, rel=1e-6)
+    assert model.evaluate(x, y, batch_size=16, verbose=0) != pytest.approx(expected, rel=1e-3)
+    a, b = _model(), _model()
+    a.fit(x, y, sample_weight=w, batch_size=16, shuffle=False, verbose=0)
+    b.fit(batches, verbose=0)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)

@@ -85,7 +85,7 @@ def test_class_weight_raises_the_recall_of_a_rare_digit(digits):
     weighted.fit(x, labels, epochs=3, batch_size=128, class_weight={3: 20.0}, verbose=0)
     plain_recall = _recall(plain, x_test, labels_test, 3)
     weighted_recall = _recall(weighted, x_test, labels_test, 3)
-    # Measured over seeds 0-4: plain 0.00 every time, weighted 0.57-0.81.
+    # Measured over seeds 0-7: plain 0.00 every time, weighted 0.52-0.83 (107 test threes).
     assert weighted_recall >= plain_recall + 0.3, (plain_recall, weighted_recall)
 
 

@@ -27,6 +27,10 @@ from ._elementwise import (abs, add, ceil, clip, divide, equal, exp, floor, floo
                            log, logical_and, logical_not, logical_or, logical_xor, maximum,
                            minimum, multiply, negative, not_equal, positive, pow, remainder,
                            sign, sqrt, square, subtract, tanh, trunc)
+from ._elementwise import conj, imag, real
+from ._elementwise import (atan2, bitwise_and, bitwise_left_shift, bitwise_or,
+                           bitwise_right_shift, bitwise_xor, copysign, hypot, logaddexp,
+                           nextafter)
 from ._linalg import matmul, tensordot, vecdot
 from . import linalg
 from ._sorting import (argsort, cumulative_sum, nonzero, repeat, searchsorted, sort, tile,

@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import ops_elementwise as ew
 from ..tensor import Tensor
+from ._creation import zeros_like
 from ._dtypes import bool as bool_
 
 # ---------------------------------------------------------------------- direct mappings
@@ -52,11 +53,39 @@ pow = _binary(ew.power, "pow")  # noqa: A001
 subtract = _binary(ew.subtract, "subtract")
 floor_divide = _binary(ew.floor_divide, "floor_divide")
 remainder = _binary(ew.remainder, "remainder")
+atan2 = _binary(ew.atan2, "atan2")
+logaddexp = _binary(ew.logaddexp, "logaddexp")
+hypot = _binary(ew.hypot, "hypot")
+copysign = _binary(ew.copysign, "copysign")
+nextafter = _binary(ew.nextafter, "nextafter")
+bitwise_and = _binary(ew.bitwise_and, "bitwise_and")
+bitwise_or = _binary(ew.bitwise_or, "bitwise_or")
+bitwise_xor = _binary(ew.bitwise_xor, "bitwise_xor")
+bitwise_left_shift = _binary(ew.bitwise_left_shift, "bitwise_left_shift")
+bitwise_right_shift = _binary(ew.bitwise_right_shift, "bitwise_right_shift")
 
 
 def positive(x: Tensor, /) -> Tensor:
     """+x (a copy)."""
     return x._owned_copy(force=True)
+
+
+# ---------------------------------------------------------------------- complex parts
+# No complex dtypes are stored: every array is real, so (as NumPy on real input) real and
+# conj are copies and imag is zeros of the same dtype.
+def real(x: Tensor, /) -> Tensor:
+    """The real part of x: x itself (a copy), since tensorcore arrays are real."""
+    return positive(x)
+
+
+def conj(x: Tensor, /) -> Tensor:
+    """The complex conjugate of x: x itself (a copy), since tensorcore arrays are real."""
+    return positive(x)
+
+
+def imag(x: Tensor, /) -> Tensor:
+    """The imaginary part of x: zeros of x's dtype, since tensorcore arrays are real."""
+    return zeros_like(x)
 
 
 def clip(x: Tensor, /, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002

@@ -25,6 +25,10 @@ _c = {op.name: op.code for op in optable.primitives()}
 ADD, SUBTRACT, MULTIPLY, DIVIDE = _c["add"], _c["subtract"], _c["multiply"], _c["divide"]
 MAXIMUM, MINIMUM, POWER = _c["maximum"], _c["minimum"], _c["power"]
 FLOOR_DIVIDE, REMAINDER = _c["floor_divide"], _c["remainder"]
+ATAN2, LOGADDEXP, HYPOT = _c["atan2"], _c["logaddexp"], _c["hypot"]
+COPYSIGN, NEXTAFTER = _c["copysign"], _c["nextafter"]
+BITWISE_AND, BITWISE_OR, BITWISE_XOR = _c["bitwise_and"], _c["bitwise_or"], _c["bitwise_xor"]
+LEFT_SHIFT, RIGHT_SHIFT = _c["bitwise_left_shift"], _c["bitwise_right_shift"]
 # comparisons (out dtype bool)
 EQUAL, NOT_EQUAL, LESS, LESS_EQUAL = _c["equal"], _c["not_equal"], _c["less"], _c["less_equal"]
 GREATER, GREATER_EQUAL = _c["greater"], _c["greater_equal"]
@@ -48,7 +52,7 @@ def maximum(x, y):
         return x
     if y != y:
         return y
-    return x if x >= y else y
+    return x if x > y else y  # equal (+0, -0): the second, as the C core and NumPy
 
 
 @jit
@@ -58,7 +62,7 @@ def minimum(x, y):
         return x
     if y != y:
         return y
-    return x if x <= y else y
+    return x if x < y else y
 
 
 def float_divmod(a, b):
@@ -95,6 +99,32 @@ def _float_divmod_overload(a, b):
         return whole, mod
 
     return impl
+@jit
+def logaddexp(x, y):
+    """log(e^x + e^y) as max + log1p(e^-|x - y|); equal arguments (infinities of one sign
+    included) give x + ln 2, so +-inf stays +-inf; NaN propagates."""
+    if x != x or y != y:
+        return x + y
+    if x == y:
+        return x + math.log(2.0)
+    hi = x if x > y else y
+    return hi + math.log1p(math.exp(-abs(x - y)))
+
+
+@jit
+def left_shift(x, y, width):
+    """x << y; a count outside [0, width) gives 0 (NumPy's rule, as the C core)."""
+    if y < 0 or y >= width:
+        return x - x
+    return x << y
+
+
+@jit
+def right_shift(x, y, width):
+    """x >> y (arithmetic); a count outside [0, width) gives the sign fill, 0 or -1."""
+    if y < 0 or y >= width:
+        return x - x - 1 if x < 0 else x - x
+    return x >> y
 
 
 def arith(code, x, y):
@@ -108,12 +138,18 @@ def _arith_overload(code, x, y):
         def bool_impl(code, x, y):
             if code == ADD or code == MAXIMUM:
                 return x or y
-            if code == MULTIPLY or code == MINIMUM:
+            if code == MULTIPLY or code == MINIMUM or code == BITWISE_AND:
                 return x and y
+            if code == BITWISE_OR:
+                return x or y
+            if code == BITWISE_XOR:
+                return x != y
             raise ValueError("tensorcore numba kernel: unknown bool binary op code")
         return bool_impl
 
     if isinstance(x, types.Integer):
+        width = x.bitwidth
+
         def int_impl(code, x, y):
             if code == ADD:
                 return x + y
@@ -145,6 +181,16 @@ def _arith_overload(code, x, y):
                     base = base * base
                     exponent >>= 1
                 return result
+            if code == BITWISE_AND:
+                return x & y
+            if code == BITWISE_OR:
+                return x | y
+            if code == BITWISE_XOR:
+                return x ^ y
+            if code == LEFT_SHIFT:
+                return left_shift(x, y, width)
+            if code == RIGHT_SHIFT:
+                return right_shift(x, y, width)
             raise ValueError("tensorcore numba kernel: unknown integer binary op code")
 
         return int_impl
@@ -170,6 +216,16 @@ def _arith_overload(code, x, y):
             return float_divmod(x, y)[0]
         if code == REMAINDER:
             return float_divmod(x, y)[1]
+        if code == ATAN2:
+            return cast(math.atan2(x, y))
+        if code == LOGADDEXP:
+            return cast(logaddexp(x, y))
+        if code == HYPOT:
+            return cast(math.hypot(x, y))
+        if code == COPYSIGN:
+            return cast(math.copysign(x, y))
+        if code == NEXTAFTER:
+            return cast(np.nextafter(x, y))
         raise ValueError("tensorcore numba kernel: unknown float binary op code")
 
     return float_impl

@@ -21,6 +21,9 @@ gradients in an overridden ``apply_gradients``, reduce the metric states (``tota
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 import warnings
 
@@ -416,8 +419,13 @@ class Trainer:
 
     def apply_gradients(self, grads_and_vars) -> None:
         """Apply gradients with the compiled optimizer: the only place weights are updated
-        during fit (a data-parallel strategy averages the gradients here)."""
-        self.optimizer.apply_gradients(grads_and_vars)
+        during fit (a data-parallel strategy averages the gradients here).
+
+        A Ctrl-C arriving while the weights are being updated is held until every weight
+        has its step, so an interrupted fit never leaves a half-applied step behind.
+        """
+        with _whole_step():
+            self.optimizer.apply_gradients(grads_and_vars)
 
     def make_progbar(self, steps: int | None, verbose: int) -> Progbar:
         """The progress bar of one epoch / evaluation (override to silence some ranks)."""
@@ -589,9 +597,10 @@ class Trainer:
         adapter = self._adapter(op, x, y, sample_weight, batch_size or 32, steps_per_epoch,
                                 bool(shuffle), class_weight)
         if getattr(adapter, "one_shot", False) and steps_per_epoch is None and epochs > 1:
-            raise ValueError(f"{op}: x is a generator (it can be read only once), so fit needs "
-                             "steps_per_epoch to know where each epoch ends. Received: "
-                             f"steps_per_epoch=None with epochs={epochs}")
+            raise ValueError(f"{op}: x is a one-shot iterator (a {type(x).__name__}: it can "
+                             "be read only once), so fit needs steps_per_epoch to know where "
+                             f"each epoch ends. Received: steps_per_epoch=None with "
+                             f"epochs={epochs}")
         val_adapter = None
         if validation_data is not None:
             val_adapter = self._validation_adapter(op, validation_data,
@@ -683,9 +692,9 @@ class Trainer:
             raise ValueError(f"{expected}. Received: a {type(validation_data).__name__} "  # noqa: TRY004
                              f"of {len(validation_data)} element(s)")
         if getattr(adapter, "one_shot", False) and steps is None and epochs > 1:
-            raise ValueError(f"{op}: validation_data is a generator (it can be read only "
-                             "once), so fit needs validation_steps. Received: "
-                             "validation_steps=None")
+            raise ValueError(f"{op}: validation_data is a one-shot iterator (a "
+                             f"{type(validation_data).__name__}: it can be read only once), so "
+                             "fit needs validation_steps. Received: validation_steps=None")
         return adapter
 
     def _run_epoch(self, adapter: DataAdapter, steps, callback_list, progbar) -> int:
@@ -817,6 +826,25 @@ class Trainer:
 
     def __getstate__(self):
         raise TypeError("tensorcore models are not picklable; use model.save(path)")
+
+
+@contextlib.contextmanager
+def _whole_step():
+    """Hold back KeyboardInterrupt (SIGINT with Python's default handler) until the block
+    ends. Only the main thread receives signals; elsewhere, or under a custom SIGINT
+    handler, the block runs as is."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    received = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if received:
+        raise KeyboardInterrupt
 
 
 def _split(op, x, y, sample_weight, fraction):
