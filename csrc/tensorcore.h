@@ -219,6 +219,11 @@ int tc_softmax(int dtype, int ndim, const int64_t *shape, int axis, int log,
  * before anything is written (TC_ERR_INVALID otherwise). */
 int tc_take_rows(int64_t nrows, int64_t row_bytes, const void *src, int64_t src_row_stride,
                  int64_t n, const int64_t *index, void *dst);
+/* Row scatter: dst[index[i], :] = src[i, :] for n rows of row_bytes bytes, in order, so a
+ * repeated index keeps the last row (dst rows are dst_row_stride bytes apart; src is
+ * contiguous and does not overlap dst). Indices checked as in tc_take_rows. */
+int tc_put_rows(int64_t nrows, int64_t row_bytes, void *dst, int64_t dst_row_stride,
+                int64_t n, const int64_t *index, const void *src);
 /* Sequentially out[index[i] * out_stride] += src[i * src_stride] for i < n; index
  * values must lie in [0, out_size) (checked: TC_ERR_INVALID otherwise, before any
  * write). dtype: float32/64, int32/64. */
