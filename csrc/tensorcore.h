@@ -110,7 +110,13 @@ int tc_cache_sizes(int64_t *sizes);
     X(ACOSH, acosh, MATH, FLOAT, SAME)                                                  \
     X(ATANH, atanh, MATH, FLOAT, SAME)                                                  \
     X(LOG2, log2, MATH, FLOAT, SAME)                                                    \
-    X(LOG10, log10, MATH, FLOAT, SAME)
+    X(LOG10, log10, MATH, FLOAT, SAME)                                                  \
+    X(ROUND, round, CHEAP, NUMERIC, SAME)                                                \
+    X(SIGNBIT, signbit, CHEAP, FLOAT, BOOL)                                             \
+    X(ISNAN, isnan, CHEAP, NUMERIC, BOOL)                                               \
+    X(ISINF, isinf, CHEAP, NUMERIC, BOOL)                                               \
+    X(ISFINITE, isfinite, CHEAP, NUMERIC, BOOL)                                         \
+    X(BITWISE_INVERT, bitwise_invert, CHEAP, INT_BOOL, SAME)
 
 #define TC_BINARY_OPS(X)                                                                \
     X(ADD, add, CHEAP, ALL, SAME)                                                       \

@@ -106,6 +106,26 @@ TC_LIBM_LOOPS(acosh)
 TC_LIBM_LOOPS(atanh)
 TC_LIBM_LOOPS(log2)
 TC_LIBM_LOOPS(log10)
+/* round: rint in the default rounding mode, to nearest with halves to even. */
+TC_UNARY_LOOP(tcu_round_f32, float, rintf(x))
+TC_UNARY_LOOP(tcu_round_f64, double, rint(x))
+/* Predicates write bool bytes; integers are never NaN or infinite. */
+#define TC_FLOAT_PREDICATES(SUF, T, FABS)                                               \
+    TC_UNARY_LOOP2(tcu_signbit_##SUF, T, uint8_t, signbit(x) != 0)                      \
+    TC_UNARY_LOOP2(tcu_isnan_##SUF, T, uint8_t, x != x)                                 \
+    TC_UNARY_LOOP2(tcu_isinf_##SUF, T, uint8_t, FABS(x) == (T)INFINITY)                 \
+    TC_UNARY_LOOP2(tcu_isfinite_##SUF, T, uint8_t, FABS(x) < (T)INFINITY)
+TC_FLOAT_PREDICATES(f32, float, fabsf)
+TC_FLOAT_PREDICATES(f64, double, fabs)
+#define TC_INT_PREDICATES(SUF, T)                                                       \
+    TC_UNARY_LOOP(tcu_round_##SUF, T, x)                                                \
+    TC_UNARY_LOOP2(tcu_isnan_##SUF, T, uint8_t, x != x)                                 \
+    TC_UNARY_LOOP2(tcu_isinf_##SUF, T, uint8_t, x != x)                                 \
+    TC_UNARY_LOOP2(tcu_isfinite_##SUF, T, uint8_t, x == x)                              \
+    TC_UNARY_LOOP(tcu_bitwise_invert_##SUF, T, ~x)
+TC_INT_PREDICATES(i32, int32_t)
+TC_INT_PREDICATES(i64, int64_t)
+TC_UNARY_LOOP(tcu_bitwise_invert_b, uint8_t, !x)
 
 /* Dispatch, chunk sizes, result dtypes and names, all from the one list TC_UNARY_OPS.
  * Indexed [op][dtype]; NULL marks an unsupported pair. */

@@ -18,15 +18,6 @@ def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
-def _invert(self) -> Tensor:
-    """~x: logical not of a bool tensor."""
-    if self.dtype.kind != "b":
-        raise TypeError(f"~: only bool tensors support '~' (logical not); received dtype "
-                        f"{self.dtype}. Bitwise operations on integer tensors are not "
-                        "supported")
-    return ew.equal(self, False)
-
-
 def _inplace(symbol: str, fn):
     """`x symbol= y`: computes fn(x, y) and writes it into x's own buffer (the standard's
     in-place semantics: views of x see the change). Refused with a clear error when x is
@@ -114,7 +105,7 @@ def _install() -> None:
                          ("lshift", "bitwise_left_shift"), ("rshift", "bitwise_right_shift")):
         setattr(T, f"__{dunder}__", getattr(ew, name))
         setattr(T, f"__r{dunder}__", _swap(getattr(ew, name)))
-    T.__invert__ = _invert
+    T.__invert__ = ew.bitwise_invert
     for symbol, dunder in (("+=", "add"), ("-=", "sub"), ("*=", "mul"), ("/=", "truediv"),
                            ("//=", "floordiv"), ("%=", "mod"), ("**=", "pow"),
                            ("&=", "and"), ("|=", "or"), ("^=", "xor"), ("<<=", "lshift"),

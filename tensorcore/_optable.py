@@ -261,6 +261,20 @@ OPS: tuple[OpDef, ...] = (
           grad=_over(lambda t, x, out: t.multiply(x, math.log(2.0)))),
     OpDef("log10", UNARY, FLOAT, MATH, np.log10, "Base-10 logarithm elementwise.",
           grad=_over(lambda t, x, out: t.multiply(x, math.log(10.0)))),
+    # ---- rounding, classification and bitwise NOT (array API standard); the predicates
+    # give bool tensors (one pass each, where x != x or abs(x) == inf took one or two)
+    OpDef("round", UNARY, NUMERIC, CHEAP, np.round,
+          "x rounded to the nearest integer, halves to even (gradient 0).", grad=_zero_grad),
+    OpDef("signbit", UNARY, FLOAT, CHEAP, np.signbit,
+          "True where the sign bit of x is set (-0.0 and negative NaNs included).",
+          bool_result=True),
+    OpDef("isnan", UNARY, NUMERIC, CHEAP, np.isnan, "True where x is NaN.", bool_result=True),
+    OpDef("isinf", UNARY, NUMERIC, CHEAP, np.isinf, "True where x is +inf or -inf.",
+          bool_result=True),
+    OpDef("isfinite", UNARY, NUMERIC, CHEAP, np.isfinite,
+          "True where x is neither infinite nor NaN.", bool_result=True),
+    OpDef("bitwise_invert", UNARY, INT_BOOL, CHEAP, np.invert,
+          "~x: bitwise NOT of integers, logical NOT of bools.", method=False),
 
     # ---- binary primitives (C: TC_BINARY_OPS, csrc/elementwise.c; Numba: scalar.arith/compare)
     OpDef("add", BINARY, ALL, CHEAP, _np_bool_or_int(np.add, np.logical_or),

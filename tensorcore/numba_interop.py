@@ -78,6 +78,7 @@ tc_matmul = _function("tc_matmul", _I, _I, _P, _P, _P, _P, _I64, _I64, _I64, _P,
 tc_binary = _function("tc_binary", _I, _I, _I, _P, _P, _P, _P, _P, _P, _P)
 tc_binary_result_dtype = _function("tc_binary_result_dtype", _I, _I)
 tc_unary = _function("tc_unary", _I, _I, _I, _P, _P, _P, _P, _P)
+tc_unary_result_dtype = _function("tc_unary_result_dtype", _I, _I)
 tc_where = _function("tc_where", _I, _I, _P, _P, _P, _P, _P, _P, _P, _P, _P)
 tc_copy = _function("tc_copy", _I, _I, _I, _P, _P, _P, _P, _P)
 tc_reduce = _function("tc_reduce", _I, _I, _I, _P, _U64, _P, _P, _P, _P, _I64)
@@ -259,11 +260,12 @@ def binary(op, a, b, out):
 
 @numba.njit
 def unary(op, a, out):
-    """out[...] = OP(a) elementwise (same shape and dtype); jitted."""
+    """out[...] = OP(a) elementwise (same shape; out of a's dtype, bool for predicates)."""
     _check_shapes(a, out)
     code = dtype_code(a)
-    if dtype_code(out) != code:
-        raise ValueError("tensorcore.numba_interop.unary: a and out need one dtype")
+    if dtype_code(out) != tc_unary_result_dtype(op, code):
+        raise ValueError("tensorcore.numba_interop.unary: out needs a's dtype (bool for "
+                         "the predicates isnan, isinf, isfinite, signbit)")
     _check_out(out)
     _check_elementwise_alias(a, out)
     shape, so, sa = _shape(out), _strides(out), _strides(a)

@@ -27,6 +27,7 @@ _DTYPE_RULE = {op.name: op.dtypes for op in optable.OPS}
 _INTEGER_RULES = {optable.INT: "integer (int32, int64)",
                   optable.INT_BOOL: "integer or bool (int32, int64, bool)"}
 _COMPARE = frozenset(op.name for op in optable.family(optable.BINARY) if op.bool_result)
+_BOOL_RESULT = frozenset(op.name for op in optable.family(optable.UNARY) if op.bool_result)
 _NO_BOOL = frozenset(op.name for op in optable.family(optable.BINARY) if not op.bool_operands)
 
 
@@ -163,7 +164,11 @@ _FLOAT_ONLY = optable.float_only()
 def _unary(op: str, x: Any, rule=None) -> Tensor:
     tx = _tensor(x, op)
     data = tx.data
-    if op in _FLOAT_ONLY and data.dtype.kind != "f":
+    if _DTYPE_RULE[op] == optable.INT_BOOL:
+        if data.dtype.kind == "f":
+            raise TypeError(f"{op}: not supported for {data.dtype} tensors; expected an "
+                            "integer or bool dtype")
+    elif op in _FLOAT_ONLY and data.dtype.kind != "f":
         # NumPy computes these on integers in float64.
         data = cast(data, dtypes.float64)
     elif data.dtype == dtypes.bool_:
@@ -173,7 +178,7 @@ def _unary(op: str, x: Any, rule=None) -> Tensor:
                 backend().copy(data, out)
             return Tensor._wrap(out)
         raise TypeError(f"{op}: not supported for bool tensors; expected a numeric dtype")
-    out = np.empty(data.shape, data.dtype)
+    out = np.empty(data.shape, dtypes.bool_ if op in _BOOL_RESULT else data.dtype)
     if out.size:
         backend().unary(op, data, out)
     result = Tensor._wrap(out)

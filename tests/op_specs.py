@@ -79,6 +79,13 @@ SPECS: dict[str, OpSpec] = {
     "atanh": OpSpec(domain=((-0.95, 0.95),), rtol32=4e-6),
     "log2": OpSpec(domain=((0.05, 5.0),), dtypes=NUMERIC, rtol32=4e-6),
     "log10": OpSpec(domain=((0.05, 5.0),), dtypes=NUMERIC, rtol32=4e-6),
+    "round": OpSpec(domain=((-5.0, 5.0),), dtypes=NUMERIC, gradcheck=False, exact=True),
+    "signbit": OpSpec(dtypes=NUMERIC, gradcheck=False),
+    "isnan": OpSpec(dtypes=NUMERIC, gradcheck=False),
+    "isinf": OpSpec(dtypes=NUMERIC, gradcheck=False),
+    "isfinite": OpSpec(dtypes=NUMERIC, gradcheck=False),
+    "bitwise_invert": OpSpec(domain=((-100, 100),), dtypes=INTS + (np.bool_,),
+                             gradcheck=False),
     # ---- binary
     "add": OpSpec(domain=_TWO, dtypes=ALL),
     "subtract": OpSpec(domain=_TWO, dtypes=NUMERIC),

@@ -132,9 +132,13 @@ def test_bitwise_operators_reject_floats_and_bool_shifts(backend, expr, name):
         expr(f, m)
 
 
-def test_invert_rejects_integers(backend):
-    with pytest.raises(TypeError, match="only bool tensors support '~'"):
-        ~tc.tensor([1, 2])
+def test_invert_is_bitwise_on_integers_and_rejects_floats(backend):
+    a = np.array([0, 1, -2, 2**40], np.int64)
+    np.testing.assert_array_equal((~tc.tensor(a)).numpy(), ~a)
+    np.testing.assert_array_equal((~tc.tensor(a.astype(np.int32))).numpy(),
+                                  ~a.astype(np.int32))
+    with pytest.raises(TypeError, match="bitwise_invert"):
+        ~tc.tensor([1.0, 2.0])
 
 
 def test_top_level_functions_match_the_operators(backend):

@@ -59,7 +59,11 @@ int tc_py_binary_flat(int op, int dtype, int64_t n, void *out, const void *a,
 int tc_py_unary(int op, int dtype, int ndim, const int64_t *shape,
                        void *out, const int64_t *ob, const void *a, const int64_t *ab)
 {
-    TC_PY_STRIDES(os, ob, dtype)
+    int odt = tc_unary_result_dtype(op, dtype);   /* bool for the predicates */
+    if (odt < 0) {
+        return TC_ERR_UNSUPPORTED;
+    }
+    TC_PY_STRIDES(os, ob, odt)
     TC_PY_STRIDES(as, ab, dtype)
     return tc_unary(op, dtype, ndim, shape, out, os, a, as);
 }

@@ -29,7 +29,7 @@ from ._elementwise import (abs, acos, acosh, add, asin, asinh, atan, atanh, ceil
                            logical_xor, maximum, minimum, multiply, negative, not_equal,
                            positive, pow, remainder, sign, sin, sinh, sqrt, square, subtract,
                            tan, tanh, trunc)
-from ._elementwise import conj, imag, real
+from ._elementwise import bitwise_invert, conj, imag, real, round, signbit
 from ._elementwise import (atan2, bitwise_and, bitwise_left_shift, bitwise_or,
                            bitwise_right_shift, bitwise_xor, copysign, hypot, logaddexp,
                            nextafter)

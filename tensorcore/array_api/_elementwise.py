@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .. import ops_elementwise as ew
@@ -143,20 +142,9 @@ def logical_not(x: Tensor, /) -> Tensor:
 
 
 # ---------------------------------------------------------------------- classification
-def isnan(x: Tensor, /) -> Tensor:
-    """True where x is NaN (x != x)."""
-    return ew.not_equal(x, x)
-
-
-def isinf(x: Tensor, /) -> Tensor:
-    """True where x is +inf or -inf."""
-    if x.dtype.kind != "f":
-        return ew.not_equal(x, x)  # all False
-    return ew.equal(ew.abs(x), math.inf)
-
-
-def isfinite(x: Tensor, /) -> Tensor:
-    """True where x is neither NaN nor infinite (x - x == 0)."""
-    if x.dtype.kind != "f":
-        return ew.equal(x, x)  # all True
-    return ew.equal(ew.subtract(x, x), 0.0)
+isnan = _unary(ew.isnan, "isnan")
+isinf = _unary(ew.isinf, "isinf")
+isfinite = _unary(ew.isfinite, "isfinite")
+signbit = _unary(ew.signbit, "signbit")
+round = _unary(ew.round, "round")  # noqa: A001
+bitwise_invert = _unary(ew.bitwise_invert, "bitwise_invert")

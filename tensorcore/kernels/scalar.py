@@ -41,6 +41,9 @@ SIN, COS, TAN, ASIN, ACOS, ATAN = (_c["sin"], _c["cos"], _c["tan"], _c["asin"], 
                                    _c["atan"])
 SINH, COSH, ASINH, ACOSH, ATANH = _c["sinh"], _c["cosh"], _c["asinh"], _c["acosh"], _c["atanh"]
 LOG2, LOG10 = _c["log2"], _c["log10"]
+ROUND, SIGNBIT, ISNAN, ISINF, ISFINITE = (_c["round"], _c["signbit"], _c["isnan"], _c["isinf"],
+                                          _c["isfinite"])
+BITWISE_INVERT = _c["bitwise_invert"]
 del _c
 
 
@@ -260,6 +263,15 @@ def unary(code, x):
 
 @overload(unary, jit_options={"error_model": "numpy"})
 def _unary_overload(code, x):
+    # Predicates (isnan, signbit, ...) return 1 or 0 in x's type; the kernel stores them
+    # into a bool output array.
+    if isinstance(x, types.Boolean):
+        def bool_impl(code, x):
+            if code == BITWISE_INVERT:
+                return not x
+            raise ValueError("tensorcore numba kernel: unknown bool unary op code")
+        return bool_impl
+
     if isinstance(x, types.Integer):
         def int_impl(code, x):
             if code == NEGATIVE:
@@ -276,6 +288,14 @@ def _unary_overload(code, x):
                 if x < 0:
                     return x - x - 1
                 return x - x
+            if code == ROUND:
+                return x
+            if code == ISNAN or code == ISINF:
+                return x - x
+            if code == ISFINITE:
+                return x - x + 1
+            if code == BITWISE_INVERT:
+                return ~x
             if code == FLOOR or code == CEIL or code == TRUNC:
                 return x        # integers are integral
             raise ValueError("tensorcore numba kernel: unknown integer unary op code")
@@ -354,6 +374,16 @@ def _unary_overload(code, x):
             return cast(math.log2(x))
         if code == LOG10:
             return cast(math.log10(x))
+        if code == ROUND:
+            return cast(np.rint(x))
+        if code == SIGNBIT:
+            return one if math.copysign(one, x) < zero else zero
+        if code == ISNAN:
+            return one if x != x else zero
+        if code == ISINF:
+            return one if abs(x) == cast(math.inf) else zero
+        if code == ISFINITE:
+            return one if abs(x) < cast(math.inf) else zero
         raise ValueError("tensorcore numba kernel: unknown float unary op code")
 
     return float_impl
