@@ -2,7 +2,8 @@
 
 Two modes:
   pytest bench/bench_gemm.py --benchmark-only     pytest-benchmark, one group per shape
-  python bench/bench_gemm.py [--threads 2]        a table of GFLOP/s and ratios
+  python bench/bench_gemm.py [--dtype float64]   a table of GFLOP/s and ratios
+  TC_BENCH_THREADS=1 python bench/bench_gemm.py --cpu-time   the same, one thread, CPU time
 
 Ratio = NumPy time / tensorcore time (> 1: tensorcore is faster). Both sides get the
 same thread count: tc_set_num_threads(n) and OPENBLAS_NUM_THREADS=n (set before NumPy is
@@ -77,17 +78,18 @@ def np_caller(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> Callable[[], np.nd
     return run
 
 
-def best_time(fn: Callable[[], object], min_time: float = 0.05) -> float:
+def best_time(fn: Callable[[], object], min_time: float = 0.05,
+              clock: Callable[[], float] = time.perf_counter) -> float:
     """Best per-call time over batches lasting about min_time seconds each."""
     fn()
-    t0 = time.perf_counter()
+    t0 = clock()
     fn()
-    once = max(time.perf_counter() - t0, 1e-7)
+    once = max(clock() - t0, 1e-7)
     inner = max(1, int(min_time / once))
-    t0 = time.perf_counter()
+    t0 = clock()
     for _ in range(inner):
         fn()
-    return (time.perf_counter() - t0) / inner
+    return (clock() - t0) / inner
 
 
 # ---- pytest-benchmark mode -------------------------------------------------------------
@@ -130,7 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5,
                         help="alternating timing rounds; the best of each side is kept")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with the calling thread's CPU time (needs TC_BENCH_THREADS=1:"
+                             " both libraries then compute on this thread); on a shared"
+                             " machine it leaves out the time the thread waits for a core")
     args = parser.parse_args(argv)
+    if args.cpu_time and THREADS != 1:
+        parser.error("--cpu-time needs TC_BENCH_THREADS=1")
+    clock = time.thread_time if args.cpu_time else time.perf_counter
     import tensorcore._C as C
     C.lib.tc_set_num_threads(THREADS)
     dtype = np.dtype(args.dtype)
@@ -153,10 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.repeats):
         time.sleep(0.5)
         for case, _flop, _c, _cn, run_tc, _rn in runs:
-            best_tc[case] = min(best_tc[case], best_time(run_tc))
+            best_tc[case] = min(best_tc[case], best_time(run_tc, clock=clock))
         time.sleep(0.5)
         for case, _flop, _c, _cn, _rt, run_np in runs:
-            best_np[case] = min(best_np[case], best_time(run_np))
+            best_np[case] = min(best_np[case], best_time(run_np, clock=clock))
     for case, flop, c_tc, c_np, _rt, _rn in runs:
         np.testing.assert_allclose(c_tc, c_np, rtol=1e-3, atol=1e-2)
         t_tc, t_np = best_tc[case], best_np[case]

@@ -232,8 +232,6 @@ TC_COMPARE_LOOPS(b, uint8_t)
 
 /* Dispatch, chunk sizes, result dtypes and names, all from the one list TC_BINARY_OPS.
  * Indexed [op][dtype]; NULL marks an unsupported pair. */
-#define TC_OUT_SAME 0
-#define TC_OUT_BOOL 1
 #define TC_BINARY_ROW(NAME, fn, COST, DT, OUT) [TC_##NAME] = TC_DT_##DT(tcb_##fn),
 #define TC_BINARY_CHUNK(NAME, fn, COST, DT, OUT) [TC_##NAME] = TC_CHUNK_##COST,
 #define TC_BINARY_OUT(NAME, fn, COST, DT, OUT) [TC_##NAME] = TC_OUT_##OUT,

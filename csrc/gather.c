@@ -1,4 +1,6 @@
-/* tc_take_rows: dst[i, :] = src[index[i], :] for byte rows (the batch gather of training).
+/* tc_take_rows: dst[i, :] = src[index[i], :] for byte rows (the batch gather of training,
+ * and the element gather of fancy indexing with one-element rows). tc_put_rows: the inverse
+ * scatter dst[index[i], :] = src[i, :] (fancy-index assignment).
  *
  * Invariants: src rows are row_bytes long and src_row_stride bytes apart (any sign);
  * dst is contiguous (row i at dst + i * row_bytes) and does not overlap src. Every index is
@@ -49,5 +51,34 @@ int tc_take_rows(int64_t nrows, int64_t row_bytes, const void *src, int64_t src_
     /* about 64 KiB of copying per chunk before a second thread is worth waking */
     const int64_t min_rows = 1 + (65536 / row_bytes);
     tc_parallel_for(n, min_rows, tc_take_range, &job);
+    return TC_OK;
+}
+
+int tc_put_rows(int64_t nrows, int64_t row_bytes, void *dst, int64_t dst_row_stride,
+                int64_t n, const int64_t *index, const void *src)
+{
+    if (nrows < 0 || row_bytes < 0 || n < 0) {
+        return tc_set_error("tc_put_rows: negative size (nrows=%lld, row_bytes=%lld, n=%lld)",
+                            (long long)nrows, (long long)row_bytes, (long long)n);
+    }
+    if (n == 0 || row_bytes == 0) {
+        return TC_OK;
+    }
+    if (src == NULL || index == NULL || dst == NULL) {
+        return tc_set_error("tc_put_rows: NULL pointer with n=%lld", (long long)n);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (index[i] < 0 || index[i] >= nrows) {
+            return tc_set_error("tc_put_rows: index %lld at position %lld is out of range "
+                                "[0, %lld)", (long long)index[i], (long long)i,
+                                (long long)nrows);
+        }
+    }
+    /* One thread, in index order: a repeated index keeps the last row written (NumPy). */
+    char *out = dst;
+    const char *in = src;
+    for (int64_t i = 0; i < n; i++) {
+        memcpy(out + index[i] * dst_row_stride, in + i * row_bytes, (size_t)row_bytes);
+    }
     return TC_OK;
 }

@@ -87,6 +87,10 @@ int64_t tc_dtype_size(int dtype);
 #define TC_DT_INT_BOOL(P) {[TC_INT32] = P##_i32, [TC_INT64] = P##_i64, [TC_BOOL] = P##_b}
 #define TC_NUM_DTYPES 5
 
+/* The OUT column of the op lists: the result dtype is the input's, or bool. */
+#define TC_OUT_SAME 0
+#define TC_OUT_BOOL 1
+
 /* Minimum elements per thread chunk: cheap memory-bound loops and expensive math. */
 #define TC_CHUNK_CHEAP 32768
 #define TC_CHUNK_MATH 4096

@@ -79,25 +79,38 @@ int tc_cache_sizes(int64_t *sizes);
  *   COST   CHEAP (memory-bound) or MATH (transcendental): the threading chunk size;
  *   DT     dtype rule: FLOAT (f32, f64), NUMERIC (+ i32, i64) or ALL (+ bool); INT
  *          (i32, i64) and INT_BOOL (i32, i64, bool) for the bitwise ops;
- *   OUT    binary ops only: SAME (output dtype = input dtype) or BOOL (comparisons).
+ *   OUT    SAME (output dtype = input dtype) or BOOL (comparisons, predicates).
  * Append new ops at the end of their list (codes are ABI). */
 #define TC_UNARY_OPS(X)                                                                 \
-    X(NEGATIVE, negative, CHEAP, NUMERIC)                                               \
-    X(ABS, abs, CHEAP, NUMERIC)                                                         \
-    X(SQUARE, square, CHEAP, NUMERIC)                                                   \
-    X(RELU, relu, CHEAP, NUMERIC)                                                       \
-    X(SIGN, sign, CHEAP, NUMERIC)                                                       \
-    X(EXP, exp, MATH, FLOAT)                                                            \
-    X(LOG, log, MATH, FLOAT)                                                            \
-    X(SQRT, sqrt, MATH, FLOAT)                                                          \
-    X(TANH, tanh, MATH, FLOAT)                                                          \
-    X(SIGMOID, sigmoid, MATH, FLOAT)                                                    \
-    X(RECIPROCAL, reciprocal, MATH, FLOAT)                                              \
-    X(LOG1P, log1p, MATH, FLOAT)                                                        \
-    X(EXPM1, expm1, MATH, FLOAT)                                                        \
-    X(FLOOR, floor, CHEAP, NUMERIC)                                                     \
-    X(CEIL, ceil, CHEAP, NUMERIC)                                                       \
-    X(TRUNC, trunc, CHEAP, NUMERIC)
+    X(NEGATIVE, negative, CHEAP, NUMERIC, SAME)                                         \
+    X(ABS, abs, CHEAP, NUMERIC, SAME)                                                   \
+    X(SQUARE, square, CHEAP, NUMERIC, SAME)                                             \
+    X(RELU, relu, CHEAP, NUMERIC, SAME)                                                 \
+    X(SIGN, sign, CHEAP, NUMERIC, SAME)                                                 \
+    X(EXP, exp, MATH, FLOAT, SAME)                                                      \
+    X(LOG, log, MATH, FLOAT, SAME)                                                      \
+    X(SQRT, sqrt, MATH, FLOAT, SAME)                                                    \
+    X(TANH, tanh, MATH, FLOAT, SAME)                                                    \
+    X(SIGMOID, sigmoid, MATH, FLOAT, SAME)                                              \
+    X(RECIPROCAL, reciprocal, MATH, FLOAT, SAME)                                        \
+    X(LOG1P, log1p, MATH, FLOAT, SAME)                                                  \
+    X(EXPM1, expm1, MATH, FLOAT, SAME)                                                  \
+    X(FLOOR, floor, CHEAP, NUMERIC, SAME)                                               \
+    X(CEIL, ceil, CHEAP, NUMERIC, SAME)                                                 \
+    X(TRUNC, trunc, CHEAP, NUMERIC, SAME)                                               \
+    X(SIN, sin, MATH, FLOAT, SAME)                                                      \
+    X(COS, cos, MATH, FLOAT, SAME)                                                      \
+    X(TAN, tan, MATH, FLOAT, SAME)                                                      \
+    X(ASIN, asin, MATH, FLOAT, SAME)                                                    \
+    X(ACOS, acos, MATH, FLOAT, SAME)                                                    \
+    X(ATAN, atan, MATH, FLOAT, SAME)                                                    \
+    X(SINH, sinh, MATH, FLOAT, SAME)                                                    \
+    X(COSH, cosh, MATH, FLOAT, SAME)                                                    \
+    X(ASINH, asinh, MATH, FLOAT, SAME)                                                  \
+    X(ACOSH, acosh, MATH, FLOAT, SAME)                                                  \
+    X(ATANH, atanh, MATH, FLOAT, SAME)                                                  \
+    X(LOG2, log2, MATH, FLOAT, SAME)                                                    \
+    X(LOG10, log10, MATH, FLOAT, SAME)
 
 #define TC_BINARY_OPS(X)                                                                \
     X(ADD, add, CHEAP, ALL, SAME)                                                       \
@@ -147,12 +160,16 @@ int tc_binary(int op, int dtype, int ndim, const int64_t *shape,
 /* The dtype tc_binary writes for (op, dtype): TC_BOOL for comparisons, else dtype; a
  * negative status for an unknown op. */
 int tc_binary_result_dtype(int op, int dtype);
+/* The dtype tc_unary writes for (op, dtype): TC_BOOL for predicates (isnan, signbit, ...),
+ * else dtype; a negative status for an unknown op. */
+int tc_unary_result_dtype(int op, int dtype);
 /* The lower-case name of an op code ("add", "exp", ...), or NULL for an unknown code. */
 const char *tc_unary_op_name(int op);
 const char *tc_binary_op_name(int op);
 
-/* out = OP(a), out and a of dtype `dtype`. An op code outside the list, or an op the
- * dtype does not support, returns TC_ERR_UNSUPPORTED without touching memory. */
+/* out = OP(a), a of dtype `dtype`, out of dtype tc_unary_result_dtype(op, dtype). An op
+ * code outside the list, or an op the dtype does not support, returns TC_ERR_UNSUPPORTED
+ * without touching memory. */
 int tc_unary(int op, int dtype, int ndim, const int64_t *shape,
              void *out, const int64_t *out_strides,
              const void *a, const int64_t *a_strides);
@@ -202,6 +219,11 @@ int tc_softmax(int dtype, int ndim, const int64_t *shape, int axis, int log,
  * before anything is written (TC_ERR_INVALID otherwise). */
 int tc_take_rows(int64_t nrows, int64_t row_bytes, const void *src, int64_t src_row_stride,
                  int64_t n, const int64_t *index, void *dst);
+/* Row scatter: dst[index[i], :] = src[i, :] for n rows of row_bytes bytes, in order, so a
+ * repeated index keeps the last row (dst rows are dst_row_stride bytes apart; src is
+ * contiguous and does not overlap dst). Indices checked as in tc_take_rows. */
+int tc_put_rows(int64_t nrows, int64_t row_bytes, void *dst, int64_t dst_row_stride,
+                int64_t n, const int64_t *index, const void *src);
 /* Sequentially out[index[i] * out_stride] += src[i * src_stride] for i < n; index
  * values must lie in [0, out_size) (checked: TC_ERR_INVALID otherwise, before any
  * write). dtype: float32/64, int32/64. */

@@ -4,25 +4,27 @@
 
 #include "tc_internal.h"
 
-#define TC_UNARY_LOOP(NAME, T, EXPR)                                                    \
+/* Defines `static void NAME(...)`: o = EXPR(x) with x of type TI from a, o of type TO. */
+#define TC_UNARY_LOOP2(NAME, TI, TO, EXPR)                                              \
     static void NAME(char *const *p, const int64_t *s, int64_t n, const void *params)  \
     {                                                                                   \
-        T *o = (T *)p[0];                                                               \
-        const T *a = (const T *)p[1];                                                   \
+        TO *o = (TO *)p[0];                                                             \
+        const TI *a = (const TI *)p[1];                                                 \
         int64_t so = s[0], sa = s[1];                                                   \
         (void)params;                                                                   \
         if (so == 1 && sa == 1) {                                                       \
             for (int64_t i = 0; i < n; i++) {                                           \
-                T x = a[i];                                                             \
-                o[i] = (T)(EXPR);                                                       \
+                TI x = a[i];                                                            \
+                o[i] = (TO)(EXPR);                                                      \
             }                                                                           \
         } else {                                                                        \
             for (int64_t i = 0; i < n; i++) {                                           \
-                T x = a[i * sa];                                                        \
-                o[i * so] = (T)(EXPR);                                                  \
+                TI x = a[i * sa];                                                       \
+                o[i * so] = (TO)(EXPR);                                                 \
             }                                                                           \
         }                                                                               \
     }
+#define TC_UNARY_LOOP(NAME, T, EXPR) TC_UNARY_LOOP2(NAME, T, T, EXPR)
 
 /* Stable logistic: exp of a non-positive argument only, so nothing overflows; written
  * branch-free (both sides computed from e = exp(-|x|)) so loops vectorize. */
@@ -85,48 +87,68 @@ static void tcu_sigmoid_f32(char *const *p, const int64_t *s, int64_t n, const v
         tcu_sigmoid_strided_f32(p, s, n, params);
     }
 }
+/* libm functions (C99 Annex F special cases: signed zeros, infinities, NaN, as the array
+ * API standard specifies them): tcu_<fn>_f32 calls fnf, tcu_<fn>_f64 calls fn. */
+#define TC_LIBM_LOOPS(fn)                                                               \
+    TC_UNARY_LOOP(tcu_##fn##_f32, float, fn##f(x))                                      \
+    TC_UNARY_LOOP(tcu_##fn##_f64, double, fn(x))
 TC_UNARY_LOOP(tcu_exp_f64, double, exp(x))
-TC_UNARY_LOOP(tcu_log_f32, float, logf(x))
-TC_UNARY_LOOP(tcu_log_f64, double, log(x))
-TC_UNARY_LOOP(tcu_sqrt_f32, float, sqrtf(x))
-TC_UNARY_LOOP(tcu_sqrt_f64, double, sqrt(x))
-TC_UNARY_LOOP(tcu_tanh_f32, float, tanhf(x))
-TC_UNARY_LOOP(tcu_tanh_f64, double, tanh(x))
+TC_LIBM_LOOPS(log)
+TC_LIBM_LOOPS(sqrt)
+TC_LIBM_LOOPS(tanh)
 TC_UNARY_LOOP(tcu_sigmoid_f64, double, tc_sigmoid_f64(x))
 TC_UNARY_LOOP(tcu_reciprocal_f32, float, 1.0f / x)
 TC_UNARY_LOOP(tcu_reciprocal_f64, double, 1.0 / x)
-TC_UNARY_LOOP(tcu_log1p_f32, float, log1pf(x))
-TC_UNARY_LOOP(tcu_log1p_f64, double, log1p(x))
-TC_UNARY_LOOP(tcu_expm1_f32, float, expm1f(x))
-TC_UNARY_LOOP(tcu_expm1_f64, double, expm1(x))
+TC_LIBM_LOOPS(log1p)
+TC_LIBM_LOOPS(expm1)
 /* Rounding: exact, sign of zero kept (floor(-0.0) is -0.0); integers are already integral. */
-TC_UNARY_LOOP(tcu_floor_f32, float, floorf(x))
-TC_UNARY_LOOP(tcu_floor_f64, double, floor(x))
-TC_UNARY_LOOP(tcu_ceil_f32, float, ceilf(x))
-TC_UNARY_LOOP(tcu_ceil_f64, double, ceil(x))
-TC_UNARY_LOOP(tcu_trunc_f32, float, truncf(x))
-TC_UNARY_LOOP(tcu_trunc_f64, double, trunc(x))
+TC_LIBM_LOOPS(floor)
+TC_LIBM_LOOPS(ceil)
+TC_LIBM_LOOPS(trunc)
 #define TC_INTEGRAL_LOOPS(SUF, T)                                                       \
     TC_UNARY_LOOP(tcu_floor_##SUF, T, x)                                                \
     TC_UNARY_LOOP(tcu_ceil_##SUF, T, x)                                                 \
     TC_UNARY_LOOP(tcu_trunc_##SUF, T, x)
 TC_INTEGRAL_LOOPS(i32, int32_t)
 TC_INTEGRAL_LOOPS(i64, int64_t)
+TC_LIBM_LOOPS(sin)
+TC_LIBM_LOOPS(cos)
+TC_LIBM_LOOPS(tan)
+TC_LIBM_LOOPS(asin)
+TC_LIBM_LOOPS(acos)
+TC_LIBM_LOOPS(atan)
+TC_LIBM_LOOPS(sinh)
+TC_LIBM_LOOPS(cosh)
+TC_LIBM_LOOPS(asinh)
+TC_LIBM_LOOPS(acosh)
+TC_LIBM_LOOPS(atanh)
+TC_LIBM_LOOPS(log2)
+TC_LIBM_LOOPS(log10)
 
-/* Dispatch, chunk sizes and names, all from the one list TC_UNARY_OPS. Indexed
- * [op][dtype]; NULL marks an unsupported pair (there are no bool unary ops). */
-#define TC_UNARY_ROW(NAME, fn, COST, DT) [TC_##NAME] = TC_DT_##DT(tcu_##fn),
-#define TC_UNARY_CHUNK(NAME, fn, COST, DT) [TC_##NAME] = TC_CHUNK_##COST,
-#define TC_UNARY_NAME(NAME, fn, COST, DT) [TC_##NAME] = #fn,
+/* Dispatch, chunk sizes, result dtypes and names, all from the one list TC_UNARY_OPS.
+ * Indexed [op][dtype]; NULL marks an unsupported pair. */
+#define TC_UNARY_ROW(NAME, fn, COST, DT, OUT) [TC_##NAME] = TC_DT_##DT(tcu_##fn),
+#define TC_UNARY_CHUNK(NAME, fn, COST, DT, OUT) [TC_##NAME] = TC_CHUNK_##COST,
+#define TC_UNARY_OUT(NAME, fn, COST, DT, OUT) [TC_##NAME] = TC_OUT_##OUT,
+#define TC_UNARY_NAME(NAME, fn, COST, DT, OUT) [TC_##NAME] = #fn,
 static const tc_inner_fn tc_unary_table[TC_NUM_UNARY_OPS][TC_NUM_DTYPES] = {
     TC_UNARY_OPS(TC_UNARY_ROW)
 };
 static const int64_t tc_unary_chunk[TC_NUM_UNARY_OPS] = {TC_UNARY_OPS(TC_UNARY_CHUNK)};
+static const int tc_unary_out[TC_NUM_UNARY_OPS] = {TC_UNARY_OPS(TC_UNARY_OUT)};
 static const char *const tc_unary_names[TC_NUM_UNARY_OPS] = {TC_UNARY_OPS(TC_UNARY_NAME)};
 
 const char *tc_unary_op_name(int op)
 {
     return (op >= 0 && op < TC_NUM_UNARY_OPS) ? tc_unary_names[op] : NULL;
+}
+
+int tc_unary_result_dtype(int op, int dtype)
+{
+    if (op < 0 || op >= TC_NUM_UNARY_OPS) {
+        return tc_set_error("tc_unary: unknown op code %d", op);
+    }
+    return tc_unary_out[op] == TC_OUT_BOOL ? TC_BOOL : dtype;
 }
 
 /* Checks shared by the entry points below. Returns TC_OK, or an error status. */
@@ -174,11 +196,11 @@ int tc_unary(int op, int dtype, int ndim, const int64_t *shape,
         return rc;
     }
     int64_t isz = tc_dtype_size(dtype);
-    const int64_t itemsize[2] = {isz, isz};
+    const int64_t itemsize[2] = {tc_unary_out[op] == TC_OUT_BOOL ? 1 : isz, isz};
     tc_layout layout;
     tc_layout_init(&layout, 2, ndim, shape, strides, itemsize);
     char *base[2] = {(char *)out, (char *)a};
-        tc_layout_run(&layout, base, tc_unary_table[op][dtype], NULL, tc_unary_chunk[op]);
+    tc_layout_run(&layout, base, tc_unary_table[op][dtype], NULL, tc_unary_chunk[op]);
     return TC_OK;
 }
 

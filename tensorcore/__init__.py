@@ -46,6 +46,9 @@ __all__ = [
 # Every op of the op table (tensorcore/_optable.py) is a function of the package.
 globals().update({_name: getattr(_ew, _name) for _name in _optable.names()})
 __all__ += list(_optable.names())
+# ... and under NumPy's names where they differ (tc.arcsin is tc.asin).
+globals().update({_alias: getattr(_ew, _name) for _alias, _name in _optable.ALIASES.items()})
+__all__ += list(_optable.ALIASES)
 
 
 def __getattr__(name: str):

@@ -134,6 +134,9 @@ def _install() -> None:
     # ---- elementwise methods
     for name in optable.method_names():   # every op-table row marked as a method
         setattr(T, name, getattr(ew, name))
+    for alias, name in optable.ALIASES.items():   # x.arcsin() as x.asin()
+        if name in optable.method_names():
+            setattr(T, alias, getattr(ew, name))
     T.clip = ew.clip
     # ---- reductions
     for name in ("sum", "mean", "max", "min", "var", "argmax", "argmin", "logsumexp"):

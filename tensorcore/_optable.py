@@ -27,6 +27,7 @@ backends all import it, so it must stay a leaf.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -54,7 +55,7 @@ class OpDef:
     doc: str
     grad: Optional[Callable] = None
     impl: Optional[Callable] = None      # composed ops only
-    bool_result: bool = False            # comparisons: bool output whatever the input dtype
+    bool_result: bool = False            # comparisons, predicates: bool output whatever the input
     bool_operands: bool = True           # binary: False makes a bool operand (tensor or
     #                                      Python bool) a TypeError even where promotion
     #                                      would give an integer (floor_divide, remainder)
@@ -139,6 +140,11 @@ def _remainder_grad(t, g, out, a, b):
             t.negative(t.multiply(g, t.floor_divide(a, b))) if b.requires_grad else None)
 
 
+def _over(denominator):
+    """A unary rule g / denominator(t, x, out)."""
+    return lambda t, g, out, x: t.divide(g, denominator(t, x, out))
+
+
 def _minmax_grad(strict: str):
     def rule(t, g, out, a, b):
         # PyTorch convention: the gradient goes to the winner; ties split it evenly.
@@ -221,6 +227,40 @@ OPS: tuple[OpDef, ...] = (
           "The smallest integer >= x, elementwise (gradient 0).", grad=_zero_grad),
     OpDef("trunc", UNARY, NUMERIC, CHEAP, np.trunc,
           "x rounded toward zero, elementwise (gradient 0).", grad=_zero_grad),
+    # ---- trigonometric and hyperbolic functions, log2 / log10 (array API standard):
+    # libm-accurate loops, special cases (signed zeros, infinities, NaN) as C99 Annex F.
+    OpDef("sin", UNARY, FLOAT, MATH, np.sin, "Sine elementwise (radians).",
+          grad=lambda t, g, out, x: t.multiply(g, t.cos(x))),
+    OpDef("cos", UNARY, FLOAT, MATH, np.cos, "Cosine elementwise (radians).",
+          grad=lambda t, g, out, x: t.negative(t.multiply(g, t.sin(x)))),
+    OpDef("tan", UNARY, FLOAT, MATH, np.tan, "Tangent elementwise (radians).",
+          grad=lambda t, g, out, x: t.multiply(g, t.add(t.square(out), 1))),
+    OpDef("asin", UNARY, FLOAT, MATH, np.arcsin, "Inverse sine elementwise, in [-pi/2, pi/2].",
+          grad=_over(lambda t, x, out: t.sqrt(t.multiply(t.subtract(1, x), t.add(x, 1))))),
+    OpDef("acos", UNARY, FLOAT, MATH, np.arccos, "Inverse cosine elementwise, in [0, pi].",
+          grad=lambda t, g, out, x: t.negative(t.divide(
+              g, t.sqrt(t.multiply(t.subtract(1, x), t.add(x, 1)))))),
+    OpDef("atan", UNARY, FLOAT, MATH, np.arctan,
+          "Inverse tangent elementwise, in [-pi/2, pi/2].",
+          grad=_over(lambda t, x, out: t.add(t.square(x), 1))),
+    # sinh / cosh were (exp(x) +- exp(-x)) / 2: exp overflows first (float32 cosh(89) is
+    # 2.2e38, the composition gave inf) and it took five passes over memory.
+    OpDef("sinh", UNARY, FLOAT, MATH, np.sinh, "Hyperbolic sine elementwise.",
+          grad=lambda t, g, out, x: t.multiply(g, t.cosh(x))),
+    OpDef("cosh", UNARY, FLOAT, MATH, np.cosh, "Hyperbolic cosine elementwise.",
+          grad=lambda t, g, out, x: t.multiply(g, t.sinh(x))),
+    OpDef("asinh", UNARY, FLOAT, MATH, np.arcsinh, "Inverse hyperbolic sine elementwise.",
+          grad=_over(lambda t, x, out: t.sqrt(t.add(t.square(x), 1)))),
+    OpDef("acosh", UNARY, FLOAT, MATH, np.arccosh,
+          "Inverse hyperbolic cosine elementwise (x >= 1).",
+          grad=_over(lambda t, x, out: t.sqrt(t.multiply(t.subtract(x, 1), t.add(x, 1))))),
+    OpDef("atanh", UNARY, FLOAT, MATH, np.arctanh,
+          "Inverse hyperbolic tangent elementwise (|x| <= 1; +-1 give +-inf).",
+          grad=_over(lambda t, x, out: t.multiply(t.subtract(1, x), t.add(x, 1)))),
+    OpDef("log2", UNARY, FLOAT, MATH, np.log2, "Base-2 logarithm elementwise.",
+          grad=_over(lambda t, x, out: t.multiply(x, math.log(2.0)))),
+    OpDef("log10", UNARY, FLOAT, MATH, np.log10, "Base-10 logarithm elementwise.",
+          grad=_over(lambda t, x, out: t.multiply(x, math.log(10.0)))),
 
     # ---- binary primitives (C: TC_BINARY_OPS, csrc/elementwise.c; Numba: scalar.arith/compare)
     OpDef("add", BINARY, ALL, CHEAP, _np_bool_or_int(np.add, np.logical_or),
@@ -289,13 +329,13 @@ OPS: tuple[OpDef, ...] = (
           "0 or -1 by the sign of a (as NumPy).", method=False),
 
     # ---- composed ops: written with the ops above; autodiff differentiates them
-    OpDef("sinh", COMPOSED, FLOAT, MATH, np.sinh,
-          "Hyperbolic sine: (expm1(x) - expm1(-x)) / 2 (accurate near 0).",
-          impl=lambda t, x: t.multiply(t.subtract(t.expm1(x), t.expm1(t.negative(x))), 0.5)),
-    OpDef("cosh", COMPOSED, FLOAT, MATH, np.cosh,
-          "Hyperbolic cosine: (exp(x) + exp(-x)) / 2.",
-          impl=lambda t, x: t.multiply(t.add(t.exp(x), t.exp(t.negative(x))), 0.5)),
 )
+
+# NumPy's names of rows named as the array API standard names them: tc.arcsin is tc.asin.
+ALIASES: dict[str, str] = {
+    "arcsin": "asin", "arccos": "acos", "arctan": "atan",
+    "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh",
+}
 
 _BY_NAME = {op.name: op for op in OPS}
 _CODES: dict[str, int] = {}
@@ -304,6 +344,8 @@ for _family in (UNARY, BINARY):
         _CODES[_op.name] = _i
 if len(_BY_NAME) != len(OPS):
     raise RuntimeError("tensorcore op table: duplicate op names")
+if set(ALIASES) & set(_BY_NAME) or not set(ALIASES.values()) <= set(_BY_NAME):
+    raise RuntimeError("tensorcore op table: an alias shadows a row or names no row")
 del _family, _i, _op
 
 

@@ -88,6 +88,14 @@ def attach(out, parents: tuple, backward: Callable, name: str):
     The node also saves the version of each parent and of `out`: backward refuses to run
     the rule once any of them was written in place since (its values are stale)."""
     out.requires_grad = True
-    out._node = (backward, name, (out._version,) + tuple(p._version for p in parents))
+    # Spelled out for one and two parents: this runs once per recorded op, and a generator
+    # here cost as much as the elementwise kernel call on small tensors.
+    if len(parents) == 2:
+        versions = (out._version, parents[0]._version, parents[1]._version)
+    elif len(parents) == 1:
+        versions = (out._version, parents[0]._version)
+    else:
+        versions = (out._version, *[p._version for p in parents])
+    out._node = (backward, name, versions)
     out._parents = parents
     return out

@@ -229,21 +229,7 @@ def take_rows(x: Tensor, index: Any, axis: int = 0) -> Tensor:
         raise IndexError(f"take: indices must be a 1-D integer array, received dtype "
                          f"{index.dtype} and shape {index.shape}")
     n = x.shape[axis]
-    idx = cast(contiguous(index.data), dtypes.int64)
-    if idx.size:
-        low = np.empty(1, np.int64)
-        high = np.empty(1, np.int64)
-        backend().reduce("min", idx, (0,), low)
-        backend().reduce("max", idx, (0,), high)
-        if low[0] < -n or high[0] >= n:
-            bad = low[0] if low[0] < -n else high[0]
-            raise IndexError(f"take: index {bad} is out of bounds for axis {axis} with size {n}")
-        if low[0] < 0:  # wrap negative positions
-            wrapped = np.empty(idx.shape, np.int64)
-            backend().binary("add", idx, expand(np.asarray(n, np.int64), idx.shape), wrapped)
-            fixed = np.empty(idx.shape, np.int64)
-            backend().where(_less_zero(idx), wrapped, idx, fixed)
-            idx = fixed
+    idx = checked_index(index.data, n, "take", axis)
     moved = contiguous(np.moveaxis(x.data, axis, 0))
     out = np.empty((idx.size,) + moved.shape[1:], x.dtype)
     if out.size:
@@ -254,6 +240,28 @@ def take_rows(x: Tensor, index: Any, axis: int = 0) -> Tensor:
         shape = x.shape
         attach(result, (x,), lambda g, _o: (_take_backward(g, idx, shape, axis),), "take")
     return result
+
+
+def checked_index(index: np.ndarray, n: int, op: str, axis: int) -> np.ndarray:
+    """Integer positions along an axis of size n as a C-contiguous int64 array (same shape),
+    negatives counted from the end; IndexError naming op when one lies outside [-n, n)."""
+    idx = contiguous(cast(index, dtypes.int64))
+    if idx.size:
+        low = np.empty(1, np.int64)
+        high = np.empty(1, np.int64)
+        backend().reduce("min", idx.reshape(-1), (0,), low)
+        backend().reduce("max", idx.reshape(-1), (0,), high)
+        low_value, high_value = int(low[0]), int(high[0])
+        if low_value < -n or high_value >= n:
+            bad = low_value if low_value < -n else high_value
+            raise IndexError(f"{op}: index {bad} is out of bounds for axis {axis} with size {n}")
+        if low_value < 0:  # wrap negative positions
+            wrapped = np.empty(idx.shape, np.int64)
+            backend().binary("add", idx, expand(np.asarray(n, np.int64), idx.shape), wrapped)
+            fixed = np.empty(idx.shape, np.int64)
+            backend().where(_less_zero(idx), wrapped, idx, fixed)
+            idx = fixed
+    return idx
 
 
 def _less_zero(idx: np.ndarray) -> np.ndarray:

@@ -176,6 +176,9 @@ for _op in optable.OPS:
     CATALOGUE.setdefault(_op.name, [(
         lambda name=_op.name, arity=_op.arity: getattr(tc, name)(*[object()] * arity),
         TypeError, _op.name)])
+for _alias, _name in optable.ALIASES.items():   # tc.arcsin is tc.asin: the error names asin
+    CATALOGUE.setdefault(_alias, [(lambda alias=_alias: getattr(tc, alias)(object()),
+                                   TypeError, _name)])
 
 CASES = [(name, i, *case) for name, cases in CATALOGUE.items() for i, case in enumerate(cases)]
 

@@ -88,3 +88,16 @@ def test_convnet_model_is_the_chapter5_listing():
     assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D", "Flatten",
                      "Dense", "Dense"]
     assert model.count_params() == 93322      # Keras prints the same total for the listing
+
+
+def test_bench_header_names_cpu_isa_caches_threads_and_kernels():
+    """The bench header says what the table was measured on (issue #15 item 5)."""
+    from tensorcore import _bench
+    from tensorcore.backend import _load
+
+    info = _load("c").info()
+    cpu, kernels = _bench.header_lines(["gemm 1024^3 (C)"])
+    assert _bench._cpu_model() in cpu
+    assert f"simd level {info['simd']}" in cpu and info["caches"] in cpu
+    assert f"threads {_bench.THREADS}" in cpu
+    assert info["gemm_kernel_f32"] in kernels and info["gemm_kernel_f64"] in kernels

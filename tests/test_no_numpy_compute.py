@@ -23,8 +23,24 @@ _VIEW_FUNCTIONS = {
 }
 
 
+def _advanced(key) -> bool:
+    """True for a NumPy advanced index (an array or a list anywhere in the key): a gather."""
+    items = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(item, (np.ndarray, list)) for item in items)
+
+
 class Tripwire(np.ndarray):
-    """An ndarray that refuses to compute."""
+    """An ndarray that refuses to compute (fancy-index gathers and scatters included)."""
+
+    def __getitem__(self, key):
+        if _advanced(key):
+            raise AssertionError(f"NumPy computed: a fancy-index gather {key!r}")
+        return super().__getitem__(key)
+
+    def __setitem__(self, key, value):
+        if _advanced(key):
+            raise AssertionError(f"NumPy computed: a fancy-index scatter {key!r}")
+        super().__setitem__(key, value)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         raise AssertionError(f"NumPy computed: ufunc {ufunc.__name__}.{method}")
@@ -59,6 +75,31 @@ def test_tripwire_catches_numpy_compute(tripwire):
         np.sum(a)
     with pytest.raises(AssertionError, match="matmul"):
         np.matmul(a, a)
+    with pytest.raises(AssertionError, match="gather"):
+        a[np.array([0, 2])]
+    with pytest.raises(AssertionError, match="scatter"):
+        a[[0, 1]] = 1.0
+    a[1:] = 2.0  # basic indexing is a view, not a computation
+
+
+def test_fancy_indexing_uses_our_kernels(tripwire):
+    """Integer/bool array gathers, their scatter-add gradients (and second order) and
+    fancy-index assignment run on our kernels."""
+    rng = np.random.default_rng(2)
+    x = _wire(rng.standard_normal((6, 5)).astype(np.float32)).requires_grad_()
+    rows = _wire(np.array([4, 0, 0, -1], np.int64))
+    picked = (x[rows] * 2).sum() + x[:, _wire(np.array([1, 3], np.int64))].sum()
+    picked = picked + x[rows, 2].sum() + x[1, [0, 4]].sum() + x[_wire(np.array(
+        [True, False, True, False, True, False]))].sum() + x[x > 0].sum()
+    picked.backward()
+    assert x.grad.shape == (6, 5)
+    (gx,) = tc.autograd.grad((x[rows] ** 2).sum(), x, create_graph=True)
+    gx[rows].sum().backward()
+    y = _wire(np.zeros((6, 5), np.float32))
+    with tc.no_grad():
+        y[rows] = 1.0
+        y[[0, 2], 1:3] = _wire(np.ones((2, 2), np.float32))
+        y[:, [0, 0]] = _wire(np.arange(12, dtype=np.float32).reshape(6, 2))
 
 
 def test_ops_forward_and_backward_use_our_kernels(tripwire):

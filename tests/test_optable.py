@@ -218,8 +218,7 @@ def test_backend_fixture_restores_selection():
 
 def test_log1p_expm1_sinh_accurate_near_zero(backend):
     """Why log1p/expm1 are primitives: near 0 the composed forms lose every digit in float32
-    (log(1 + 1e-8) == 0), while these keep full relative accuracy, and sinh (composed from
-    expm1) inherits it."""
+    (log(1 + 1e-8) == 0), while these keep full relative accuracy (sinh too)."""
     x = np.array([1e-8, -3e-7, 2e-5, 1e-3], np.float32)
     for name, ref in (("log1p", np.log1p), ("expm1", np.expm1), ("sinh", np.sinh)):
         got = getattr(tc, name)(tc.tensor(x)).numpy()
@@ -227,3 +226,13 @@ def test_log1p_expm1_sinh_accurate_near_zero(backend):
         np.testing.assert_allclose(got, ref(x.astype(np.float64)), rtol=3e-7, err_msg=name)
     naive = tc.log(tc.add(tc.tensor(x), 1.0)).numpy()
     assert naive[0] == 0.0  # the cancellation the primitive avoids
+
+
+def test_sinh_cosh_finite_where_exp_overflows(backend):
+    """Why sinh/cosh are primitives: float32 exp(89) overflows, cosh(89) is 2.2e38."""
+    x = np.array([89.0, -89.0, 0.5], np.float32)
+    for name, ref in (("sinh", np.sinh), ("cosh", np.cosh)):
+        got = getattr(tc, name)(tc.tensor(x)).numpy()
+        assert got.dtype == np.float32 and np.isfinite(got).all(), name
+        np.testing.assert_allclose(got, ref(x.astype(np.float64)), rtol=3e-7, err_msg=name)
+    assert np.isinf(tc.exp(tc.tensor(x[:1])).numpy()).all()

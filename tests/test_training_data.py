@@ -234,3 +234,18 @@ def test_ctrl_c_during_a_weight_update_lets_the_step_finish():
     for wa, wb in zip(reference.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(wa, wb)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_weights_inside_generator_batches_count_like_sample_weight():
+    x, y = _data(32)
+    w = np.linspace(0.0, 3.0, 32).astype(np.float32)
+    model = _model()
+    expected = model.evaluate(x, y, sample_weight=w, batch_size=16, verbose=0)
+    batches = [(x[:16], y[:16], w[:16]), (x[16:], y[16:], w[16:])]
+    assert model.evaluate(iter(batches), verbose=0) == pytest.approx(expected, rel=1e-6)
+    assert model.evaluate(x, y, batch_size=16, verbose=0) != pytest.approx(expected, rel=1e-3)
+    a, b = _model(), _model()
+    a.fit(x, y, sample_weight=w, batch_size=16, shuffle=False, verbose=0)
+    b.fit(batches, verbose=0)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)

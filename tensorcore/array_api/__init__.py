@@ -22,11 +22,13 @@ from ._creation import (arange, asarray, empty, empty_like, eye, from_dlpack, fu
 from ._creation import DEVICE as _DEVICE
 from ._dtypes import (astype, bool, can_cast, finfo, float32, float64, iinfo, int32, int64,
                       isdtype, result_type)
-from ._elementwise import (abs, add, ceil, clip, divide, equal, exp, floor, floor_divide,
-                           greater, greater_equal, isfinite, isinf, isnan, less, less_equal,
-                           log, logical_and, logical_not, logical_or, logical_xor, maximum,
-                           minimum, multiply, negative, not_equal, positive, pow, remainder,
-                           sign, sqrt, square, subtract, tanh, trunc)
+from ._elementwise import (abs, acos, acosh, add, asin, asinh, atan, atanh, ceil, clip, cos,
+                           cosh, divide, equal, exp, expm1, floor, floor_divide, greater,
+                           greater_equal, isfinite, isinf, isnan, less, less_equal, log,
+                           log1p, log2, log10, logical_and, logical_not, logical_or,
+                           logical_xor, maximum, minimum, multiply, negative, not_equal,
+                           positive, pow, remainder, sign, sin, sinh, sqrt, square, subtract,
+                           tan, tanh, trunc)
 from ._elementwise import conj, imag, real
 from ._elementwise import (atan2, bitwise_and, bitwise_left_shift, bitwise_or,
                            bitwise_right_shift, bitwise_xor, copysign, hypot, logaddexp,

@@ -176,6 +176,18 @@ def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
         _fail("take_rows", status)
 
 
+def put_rows(out: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
+    """out[index[i]] = src[i] along the first axis, in order (a repeated index keeps the last
+    row). out and src C-contiguous of one dtype, src of shape (len(index),) + out.shape[1:]."""
+    row_bytes = out.itemsize
+    for size in out.shape[1:]:
+        row_bytes *= size
+    status = lib.tc_put_rows(out.shape[0], row_bytes, _ptr(out), row_bytes, index.size,
+                             _cast("int64_t *", _ptr(index)), _ptr(src))
+    if status:
+        _fail("put_rows", status)
+
+
 # ---- matrix --------------------------------------------------------------------------
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:

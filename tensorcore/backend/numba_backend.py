@@ -24,7 +24,8 @@ from ..kernels.layout import coalesce, flat_base, operand_table
 
 __all__ = [
     "binary", "unary", "where", "clip", "copy", "reduce", "argreduce", "matmul", "softmax",
-    "scatter_add", "sort", "cumsum", "nonzero", "searchsorted", "take_rows", "conv2d",
+    "scatter_add", "sort", "cumsum", "nonzero", "searchsorted", "take_rows", "put_rows",
+    "conv2d",
     "conv2d_grad_input", "conv2d_grad_filter", "pool2d", "pool2d_grad", "set_num_threads",
     "get_num_threads", "info",
 ]
@@ -450,6 +451,14 @@ def searchsorted(sorted_: np.ndarray, values: np.ndarray, out: np.ndarray,
     """Insertion positions of values in the sorted 1-D sorted_ (C-contiguous arrays)."""
     if values.size:
         _sort.searchsorted(sorted_, values.reshape(-1), out.reshape(-1), bool(right))
+
+
+def put_rows(out: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
+    """out[index[i]] = src[i] along the first axis, in order (out and src C-contiguous,
+    index int64; an index outside [0, len(out)) raises before anything is written)."""
+    if index.size and src.size:
+        rows = out.shape[0]
+        _sort.put_rows(out.reshape(rows, -1), index, src.reshape(index.size, -1))
 
 
 def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:

@@ -37,6 +37,10 @@ NEGATIVE, ABS, SQUARE, RELU, SIGN = _c["negative"], _c["abs"], _c["square"], _c[
 EXP, LOG, SQRT, TANH, SIGMOID = _c["exp"], _c["log"], _c["sqrt"], _c["tanh"], _c["sigmoid"]
 RECIPROCAL, LOG1P, EXPM1 = _c["reciprocal"], _c["log1p"], _c["expm1"]
 FLOOR, CEIL, TRUNC = _c["floor"], _c["ceil"], _c["trunc"]
+SIN, COS, TAN, ASIN, ACOS, ATAN = (_c["sin"], _c["cos"], _c["tan"], _c["asin"], _c["acos"],
+                                   _c["atan"])
+SINH, COSH, ASINH, ACOSH, ATANH = _c["sinh"], _c["cosh"], _c["asinh"], _c["acosh"], _c["atanh"]
+LOG2, LOG10 = _c["log2"], _c["log10"]
 del _c
 
 
@@ -324,6 +328,32 @@ def _unary_overload(code, x):
             return cast(np.ceil(x))
         if code == TRUNC:
             return cast(np.trunc(x))
+        if code == SIN:
+            return cast(math.sin(x))
+        if code == COS:
+            return cast(math.cos(x))
+        if code == TAN:
+            return cast(math.tan(x))
+        if code == ASIN:
+            return cast(math.asin(x))
+        if code == ACOS:
+            return cast(math.acos(x))
+        if code == ATAN:
+            return cast(math.atan(x))
+        if code == SINH:
+            return cast(math.sinh(x))
+        if code == COSH:
+            return cast(math.cosh(x))
+        if code == ASINH:
+            return cast(math.asinh(x))
+        if code == ACOSH:
+            return cast(math.acosh(x))
+        if code == ATANH:
+            return cast(math.atanh(x))
+        if code == LOG2:
+            return cast(math.log2(x))
+        if code == LOG10:
+            return cast(math.log10(x))
         raise ValueError("tensorcore numba kernel: unknown float unary op code")
 
     return float_impl

@@ -153,6 +153,21 @@ def searchsorted(sorted_, values, out, right):
 
 
 @jit
+def put_rows(out, index, src):
+    """out[index[i], :] = src[i, :] in order (a repeated index keeps the last row), for 2-D
+    C-contiguous out and src; every index is checked before the first write."""
+    rows = out.shape[0]
+    for i in range(index.size):
+        if index[i] < 0 or index[i] >= rows:
+            raise ValueError("tensorcore numba kernel: put_rows index out of range")
+    width = out.shape[1]
+    for i in range(index.size):
+        r = index[i]
+        for j in range(width):
+            out[r, j] = src[i, j]
+
+
+@jit
 def take_rows(src, index, out):
     """out[i, :] = src[index[i], :] for 2-D C-contiguous src and out."""
     width = src.shape[1]

@@ -36,6 +36,7 @@ import warnings
 import numpy as np
 
 import tensorcore as tc
+from tensorcore.ops_index import gather_array
 
 # ---------------------------------------------------------------------- nested structures
 
@@ -228,13 +229,9 @@ def take_rows(array: np.ndarray, start: int, stop: int, order: np.ndarray | None
     if order is None:
         return array[start:stop]
     rows = np.ascontiguousarray(order[start:stop], dtype=np.int64)
-    kernels = tc.backend.current()
-    if array.ndim >= 1 and array.flags.c_contiguous and hasattr(kernels, "take_rows"):
-        # Threaded row gather in the C core (the batch gather is memory-latency bound).
-        out = np.empty((rows.size,) + array.shape[1:], array.dtype)
-        kernels.take_rows(array, rows, out)
-        return out
-    return array[rows]
+    # Our gather kernels for any dtype and layout (a threaded memcpy per row when the array
+    # is C-contiguous: the batch gather is memory-latency bound).
+    return gather_array(array, (rows,), "fit")
 
 
 # ---------------------------------------------------------------------- adapters

@@ -79,6 +79,15 @@ def scatter_add(out, index, src):
     np.add.at(out, index, src)
 
 
+def take_rows(src, index, out):
+    out[...] = src[index]
+
+
+def put_rows(out, index, src):
+    for i, row in enumerate(index):  # in order: a repeated index keeps the last row
+        out[row] = src[i]
+
+
 def set_num_threads(n):
     pass
 
