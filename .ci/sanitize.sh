@@ -110,6 +110,10 @@ print("sanitize: using", C.__file__)'
 echo "+ LD_PRELOAD=$preload $python -c <import check>"
 (cd "$copy" && LD_PRELOAD="$preload" "$python" -c "$check")
 tests=(tests/test_c_backend.py tests/test_gemm.py tests/test_fuzz.py::test_fuzz_programs)
+# one worker per core when pytest-xdist is installed (the workers inherit LD_PRELOAD)
+if "$python" -c "import xdist" 2>/dev/null; then
+    tests=(-n auto "${tests[@]}")
+fi
 echo "+ cd $copy && LD_PRELOAD=$preload TENSORCORE_TEST_BACKENDS=c" \
     "$python -m pytest -q -p no:cacheprovider ${tests[*]}"
 set +e

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 import tensorcore as tc
+from tensorcore.registry import Registry
 
 Activation = Callable[["tc.Tensor"], "tc.Tensor"]
 
@@ -34,13 +35,12 @@ def linear(x: tc.Tensor) -> tc.Tensor:
     return x
 
 
-_BY_NAME: dict[str, Activation] = {
-    "relu": relu,
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "softmax": softmax,
-    "linear": linear,
-}
+# The built-in activations by name (tensorcore/registry.py; a user function joins with
+# @tc.saving.register_serializable).
+REGISTRY = Registry("activation")
+for _function in (relu, sigmoid, tanh, softmax, linear):
+    REGISTRY.add(_function.__name__, _function)
+del _function
 
 
 def get(identifier: str | Activation | None) -> Activation:
@@ -48,13 +48,13 @@ def get(identifier: str | Activation | None) -> Activation:
     if identifier is None:
         return linear
     if isinstance(identifier, str):
-        try:
-            return _BY_NAME[identifier]
-        except KeyError:
+        function = REGISTRY.lookup(identifier)
+        if function is None:
             raise ValueError(
-                f"Unknown activation: {identifier!r}. Expected one of {sorted(_BY_NAME)} "
+                f"Unknown activation: {identifier!r}. Expected one of {REGISTRY.names()} "
                 "or a callable."
-            ) from None
+            )
+        return function
     if callable(identifier):
         return identifier
     raise TypeError(
@@ -65,10 +65,12 @@ def get(identifier: str | Activation | None) -> Activation:
 
 def serialize(activation: Activation) -> str:
     """Return the registered name of an activation (for model configs)."""
-    for name, function in _BY_NAME.items():
-        if activation is function:
-            return name
-    raise ValueError(
-        "Cannot serialize a custom activation function; only built-in activations "
-        f"{sorted(_BY_NAME)} can be saved. Received: activation={activation!r}"
-    )
+    name = REGISTRY.name_of(activation)
+    if name is None:
+        raise ValueError(
+            "Cannot serialize a custom activation function; only built-in activations "
+            f"{REGISTRY.names()} (and functions registered with "
+            "@tc.saving.register_serializable) can be saved. "
+            f"Received: activation={activation!r}"
+        )
+    return name

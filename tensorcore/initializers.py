@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import tensorcore as tc
+from tensorcore.registry import Registry
 
 # Standard deviation of a unit normal truncated to [-2, 2]; dividing by it restores the
 # requested variance after truncation (the constant Keras uses).
@@ -118,27 +119,25 @@ class HeNormal(Initializer):
         return _truncated_normal(shape, stddev)
 
 
-_BY_NAME: dict[str, type[Initializer]] = {
-    "zeros": Zeros,
-    "ones": Ones,
-    "random_normal": RandomNormal,
-    "glorot_uniform": GlorotUniform,
-    "glorot_normal": GlorotNormal,
-    "he_uniform": HeUniform,
-    "he_normal": HeNormal,
-}
-_NAME_OF = {cls: name for name, cls in _BY_NAME.items()}
+# The built-in initializers by name (tensorcore/registry.py; user Initializer subclasses
+# join with @tc.saving.register_serializable).
+REGISTRY = Registry("initializer", base=Initializer)
+for _name, _cls in (("zeros", Zeros), ("ones", Ones), ("random_normal", RandomNormal),
+                    ("glorot_uniform", GlorotUniform), ("glorot_normal", GlorotNormal),
+                    ("he_uniform", HeUniform), ("he_normal", HeNormal)):
+    REGISTRY.add(_name, _cls)
+del _name, _cls
 
 
 def get(identifier) -> Initializer:
     """Return an initializer for a name, an Initializer instance or a shape-taking callable."""
     if isinstance(identifier, str):
-        try:
-            return _BY_NAME[identifier]()
-        except KeyError:
+        cls = REGISTRY.lookup(identifier)
+        if cls is None:
             raise ValueError(
-                f"Unknown initializer: {identifier!r}. Expected one of {sorted(_BY_NAME)}."
-            ) from None
+                f"Unknown initializer: {identifier!r}. Expected one of {REGISTRY.names()}."
+            )
+        return cls()
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, Initializer) or callable(identifier):
@@ -149,19 +148,21 @@ def get(identifier) -> Initializer:
 
 
 def serialize(initializer) -> dict:
-    """Return a JSON-ready description of a built-in initializer."""
-    name = _NAME_OF.get(type(initializer))
-    if name is None:
+    """Return a JSON-ready description of a built-in or registered initializer."""
+    config = REGISTRY.serialize(initializer)
+    if config is None:
         raise ValueError(
             "Cannot serialize a custom initializer; only built-in initializers "
-            f"{sorted(_BY_NAME)} can be saved. Received: {initializer!r}"
+            f"{REGISTRY.names()} (and classes registered with "
+            f"@tc.saving.register_serializable) can be saved. Received: {initializer!r}"
         )
-    return {"class_name": name, "config": initializer.get_config()}
+    return config
 
 
 def deserialize(config: dict) -> Initializer:
-    """Rebuild an initializer from serialize()'s output."""
-    name = config.get("class_name")
-    if name not in _BY_NAME:
+    """Rebuild a built-in or registered initializer from serialize()'s output."""
+    name = config.get("class_name") if isinstance(config, dict) else None
+    cls = REGISTRY.lookup(name)
+    if cls is None:
         raise ValueError(f"Unknown initializer in config: {name!r}")
-    return _BY_NAME[name](**config.get("config", {}))
+    return cls(**config.get("config", {}))

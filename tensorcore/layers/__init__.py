@@ -13,22 +13,30 @@ from tensorcore.layers.pooling import (AveragePooling1D, AveragePooling2D, Globa
                                        GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
 from tensorcore.layers.reshaping import Reshape, ZeroPadding2D
 from tensorcore.layers.merge import Add, Concatenate
+from tensorcore.registry import Registry
 
-# Built-in layers saved by class name. New layer modules add their classes here (or use
-# tc.saving.register_serializable for classes outside the package).
-_BY_NAME = {cls.__name__: cls for cls in (
-    Activation, Dense, Dropout, Flatten, Add, Concatenate, Conv1D, Conv2D, MaxPooling1D,
-    MaxPooling2D, AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
-    GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, BatchNormalization, Reshape,
-    ZeroPadding2D)}
+# Built-in layers saved by class name, in the one registry mechanism of
+# tensorcore/registry.py (new layer modules add their classes here; classes outside the
+# package use @tc.saving.register_serializable). Models nest as layers: their classes join
+# on first use (models import layers, so they are imported late).
+REGISTRY = Registry("layer", base=Layer)
+for _cls in (Activation, Dense, Dropout, Flatten, Add, Concatenate, Conv1D, Conv2D, MaxPooling1D,
+             MaxPooling2D, AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+             GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+             BatchNormalization, Reshape, ZeroPadding2D):
+    REGISTRY.add(_cls.__name__, _cls)
+del _cls
 
 
-def _model_classes() -> dict:
-    """Model classes that nest as layers (imported late: models import layers)."""
-    from tensorcore.models.functional import Functional, InputLayer
-    from tensorcore.models.sequential import Sequential
+def _registry() -> Registry:
+    """REGISTRY, with the model classes that nest as layers added on first use."""
+    if REGISTRY.lookup("Sequential") is None:
+        from tensorcore.models.functional import Functional, InputLayer
+        from tensorcore.models.sequential import Sequential
 
-    return {"Sequential": Sequential, "Functional": Functional, "InputLayer": InputLayer}
+        for cls in (Sequential, Functional, InputLayer):
+            REGISTRY.add(cls.__name__, cls)
+    return REGISTRY
 
 
 def __getattr__(name: str):
@@ -39,36 +47,25 @@ def __getattr__(name: str):
 
 
 def deserialize(config: dict) -> Layer:
-    """Rebuild a built-in layer from ``{"class_name": ..., "config": {...}}``."""
-    from tensorcore.registry import get_registered
-
-    name = config.get("class_name") if isinstance(config, dict) else None
-    special = _model_classes().get(name) or (get_registered(name) if isinstance(name, str)
-                                              else None)
-    if special is not None:
-        return special.from_config(config.get("config", {}))
-    if name not in _BY_NAME:
+    """Rebuild a built-in or registered layer (or model) from
+    ``{"class_name": ..., "config": {...}}``."""
+    layer = _registry().deserialize(config)
+    if layer is None:
+        name = config.get("class_name") if isinstance(config, dict) else None
         raise ValueError(f"Unknown layer class in config: {name!r}; expected one of "
-                         f"{sorted(_BY_NAME)}")
-    return _BY_NAME[name].from_config(config.get("config", {}))
+                         f"{REGISTRY.names()}")
+    return layer
 
 
 def serialize(layer: Layer) -> dict:
-    """Return a JSON-ready description of a built-in layer."""
-    from tensorcore.registry import registered_name
-
-    name = type(layer).__name__
-    if _model_classes().get(name) is type(layer):
-        return {"class_name": name, "config": layer.get_config()}
-    key = registered_name(type(layer))
-    if key is not None:
-        return {"class_name": key, "config": layer.get_config()}
-    if _BY_NAME.get(name) is not type(layer):
-        raise ValueError(f"Cannot serialize custom layer class {name}; only {sorted(_BY_NAME)} "
-                         "can be saved with the model architecture; register it with "
-                         "@tc.saving.register_serializable(package=...) and give it get_config(), "
-                         "or use save_weights")
-    return {"class_name": name, "config": layer.get_config()}
+    """Return a JSON-ready description of a built-in or registered layer (or model)."""
+    config = _registry().serialize(layer)
+    if config is None:
+        raise ValueError(f"Cannot serialize custom layer class {type(layer).__name__}; only "
+                         f"{REGISTRY.names()} can be saved with the model architecture; "
+                         "register it with @tc.saving.register_serializable(package=...) and "
+                         "give it get_config(), or use save_weights")
+    return config
 
 
 __all__ = ["Activation", "Add", "AveragePooling1D", "AveragePooling2D", "BatchNormalization",

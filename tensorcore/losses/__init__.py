@@ -18,6 +18,7 @@ from tensorcore.losses.loss import (
     LossFunctionWrapper,
     MeanAbsoluteError,
     MeanSquaredError,
+    REGISTRY,
     SparseCategoricalCrossentropy,
     deserialize,
     get,
@@ -25,7 +26,7 @@ from tensorcore.losses.loss import (
 )
 
 __all__ = [
-    "BinaryCrossentropy", "CategoricalCrossentropy", "Loss", "LossFunctionWrapper",
+    "BinaryCrossentropy", "CategoricalCrossentropy", "Loss", "LossFunctionWrapper", "REGISTRY",
     "MeanAbsoluteError", "MeanSquaredError", "SparseCategoricalCrossentropy",
     "binary_crossentropy", "categorical_crossentropy", "deserialize", "get", "mae",
     "mean_absolute_error", "mean_squared_error", "mse", "serialize",

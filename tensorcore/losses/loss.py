@@ -6,6 +6,7 @@ from typing import Callable
 
 import tensorcore as tc
 from tensorcore.losses import functions
+from tensorcore.registry import Registry
 
 
 def broadcast_weights(sample_weight, values: tc.Tensor) -> tc.Tensor:
@@ -194,18 +195,18 @@ class LossFunctionWrapper(Loss):
         raise ValueError(f"Cannot serialize custom loss function {self.name!r}")
 
 
-_CLASSES = {
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "binary_crossentropy": BinaryCrossentropy,
-    "mean_squared_error": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError,
-}
-_ALIASES = {
-    "mse": "mean_squared_error",
-    "mae": "mean_absolute_error",
-    **{cls.__name__: name for name, cls in _CLASSES.items()},
-}
+# The built-in losses by name (class names and mse/mae as aliases), in the one registry
+# mechanism of tensorcore/registry.py; user Loss subclasses join with
+# @tc.saving.register_serializable.
+REGISTRY = Registry("loss", base=Loss)
+for _name, _cls, _aliases in (
+        ("categorical_crossentropy", CategoricalCrossentropy, ()),
+        ("sparse_categorical_crossentropy", SparseCategoricalCrossentropy, ()),
+        ("binary_crossentropy", BinaryCrossentropy, ()),
+        ("mean_squared_error", MeanSquaredError, ("mse",)),
+        ("mean_absolute_error", MeanAbsoluteError, ("mae",))):
+    REGISTRY.add(_name, _cls, aliases=(_cls.__name__, *_aliases))
+del _name, _cls, _aliases
 _FUNCTIONS = {
     functions.categorical_crossentropy: "categorical_crossentropy",
     functions.sparse_categorical_crossentropy: "sparse_categorical_crossentropy",
@@ -217,9 +218,7 @@ _FUNCTIONS = {
 
 def canonical_name(identifier: str) -> str | None:
     """Return the canonical snake_case loss name for a name or alias, or None."""
-    if identifier in _CLASSES:
-        return identifier
-    return _ALIASES.get(identifier)
+    return REGISTRY.canonical(identifier)
 
 
 def get(identifier) -> Loss:
@@ -227,37 +226,40 @@ def get(identifier) -> Loss:
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, str):
-        name = canonical_name(identifier)
-        if name is None:
+        cls = REGISTRY.lookup(identifier)
+        if cls is None:
             raise ValueError(
                 f"Unknown loss: {identifier!r}. Expected one of "
-                f"{sorted(set(_CLASSES) | set(_ALIASES))}, a Loss instance or a function."
+                f"{REGISTRY.all_names()}, a Loss instance or a function."
             )
-        return _CLASSES[name]()
+        return cls()
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
     if callable(identifier):
         name = _FUNCTIONS.get(identifier)
-        return _CLASSES[name]() if name else LossFunctionWrapper(identifier)
+        return REGISTRY.lookup(name)() if name else LossFunctionWrapper(identifier)
     raise TypeError(
         f"loss must be a string, a Loss or a function. Received: loss={identifier!r}"
     )
 
 
 def serialize(loss: Loss) -> dict:
-    """Return a JSON-ready description of a built-in loss."""
-    for name, cls in _CLASSES.items():
-        if type(loss) is cls:
-            return {"class_name": name, "config": loss.get_config()}
-    raise ValueError(f"Cannot serialize custom loss {loss!r}; only built-in losses can be saved")
+    """Return a JSON-ready description of a built-in or registered loss."""
+    config = REGISTRY.serialize(loss)
+    if config is None:
+        raise ValueError(f"Cannot serialize custom loss {loss!r}; only built-in losses and "
+                         "classes registered with @tc.saving.register_serializable can be "
+                         "saved")
+    return config
 
 
 def deserialize(config: dict) -> Loss:
-    """Rebuild a built-in loss from serialize()'s output."""
-    name = config.get("class_name") if isinstance(config, dict) else None
-    if name not in _CLASSES:
+    """Rebuild a built-in or registered loss from serialize()'s output."""
+    loss = REGISTRY.deserialize(config)
+    if loss is None:
+        name = config.get("class_name") if isinstance(config, dict) else None
         raise ValueError(f"Unknown loss in config: {name!r}")
-    return _CLASSES[name].from_config(config.get("config", {}))
+    return loss
 
 
 __all__ = ["Loss", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tensorcore.metrics import functions
 from tensorcore.metrics.base import Mean, MeanMetricWrapper, Metric
+from tensorcore.registry import Registry
 
 
 class Accuracy(MeanMetricWrapper):
@@ -96,15 +97,18 @@ class AutoAccuracy(Mean):
             self.chosen.reset_state()
 
 
-_CLASSES = {
-    "categorical_accuracy": CategoricalAccuracy,
-    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
-    "binary_accuracy": BinaryAccuracy,
-    "mean_absolute_error": MeanAbsoluteError,
-    "mean_squared_error": MeanSquaredError,
-}
-_ALIASES = {"mae": "mean_absolute_error", "mse": "mean_squared_error",
-            **{cls.__name__: name for name, cls in _CLASSES.items()}}
+# The built-in metrics by name (class names and mae/mse as aliases), in the one registry
+# mechanism of tensorcore/registry.py; user Metric subclasses join with
+# @tc.saving.register_serializable.
+REGISTRY = Registry("metric", base=Metric)
+for _name, _cls, _aliases in (
+        ("categorical_accuracy", CategoricalAccuracy, ()),
+        ("sparse_categorical_accuracy", SparseCategoricalAccuracy, ()),
+        ("binary_accuracy", BinaryAccuracy, ()),
+        ("mean_absolute_error", MeanAbsoluteError, ("mae",)),
+        ("mean_squared_error", MeanSquaredError, ("mse",))):
+    REGISTRY.add(_name, _cls, aliases=(_cls.__name__, *_aliases))
+del _name, _cls, _aliases
 # Which accuracy "accuracy" means for each built-in loss (Keras's rule).
 _ACCURACY_FOR_LOSS = {
     "categorical_crossentropy": CategoricalAccuracy,
@@ -132,19 +136,19 @@ def get(identifier, loss_name: str | None = None) -> Metric:
         if identifier in ("accuracy", "acc"):
             chosen = _ACCURACY_FOR_LOSS.get(loss_name)
             return chosen(name=identifier) if chosen else AutoAccuracy(name=identifier)
-        name = identifier if identifier in _CLASSES else _ALIASES.get(identifier)
-        if name is None:
+        cls = REGISTRY.lookup(identifier)
+        if cls is None:
             raise ValueError(
                 f"Unknown metric: {identifier!r}. Expected 'accuracy' or one of "
-                f"{sorted(set(_CLASSES) | set(_ALIASES))}, a Metric or a function."
+                f"{REGISTRY.all_names()}, a Metric or a function."
             )
-        return _CLASSES[name](name=identifier)
+        return cls(name=identifier)
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
     if callable(identifier):
         name = _FUNCTIONS.get(identifier)
         if name is not None:
-            return _CLASSES[name](name=name)
+            return REGISTRY.lookup(name)(name=name)
         return MeanMetricWrapper(identifier)
     raise TypeError(
         f"metric must be a string, a Metric or a function. Received: {identifier!r}"

@@ -10,8 +10,14 @@ from tensorcore.optimizers.adamw import AdamW
 from tensorcore.optimizers.base import Optimizer
 from tensorcore.optimizers.rmsprop import RMSprop
 from tensorcore.optimizers.sgd import SGD
+from tensorcore.registry import Registry
 
-_BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
+# The built-in optimizers by name (tensorcore/registry.py; user Optimizer subclasses join
+# with @tc.saving.register_serializable).
+REGISTRY = Registry("optimizer", base=Optimizer)
+for _name, _cls in (("sgd", SGD), ("rmsprop", RMSprop), ("adam", Adam), ("adamw", AdamW)):
+    REGISTRY.add(_name, _cls)
+del _name, _cls
 
 
 def get(identifier) -> Optimizer:
@@ -22,10 +28,10 @@ def get(identifier) -> Optimizer:
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower())
+        cls = REGISTRY.lookup(identifier.lower()) or REGISTRY.lookup(identifier)
         if cls is None:
             raise ValueError(f"Unknown optimizer: {identifier!r}. Expected one of "
-                             f"{sorted(_BY_NAME)} or an Optimizer instance.")
+                             f"{REGISTRY.names()} or an Optimizer instance.")
         return cls()
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
@@ -34,19 +40,20 @@ def get(identifier) -> Optimizer:
 
 
 def serialize(optimizer: Optimizer) -> dict:
-    """Return a JSON-ready description of a built-in optimizer."""
-    for name, cls in _BY_NAME.items():
-        if type(optimizer) is cls:
-            return {"class_name": name, "config": optimizer.get_config()}
-    raise ValueError(f"Cannot serialize custom optimizer {optimizer!r}")
+    """Return a JSON-ready description of a built-in or registered optimizer."""
+    config = REGISTRY.serialize(optimizer)
+    if config is None:
+        raise ValueError(f"Cannot serialize custom optimizer {optimizer!r}")
+    return config
 
 
 def deserialize(config: dict) -> Optimizer:
-    """Rebuild a built-in optimizer from serialize()'s output."""
-    name = config.get("class_name") if isinstance(config, dict) else None
-    if name not in _BY_NAME:
+    """Rebuild a built-in or registered optimizer from serialize()'s output."""
+    optimizer = REGISTRY.deserialize(config)
+    if optimizer is None:
+        name = config.get("class_name") if isinstance(config, dict) else None
         raise ValueError(f"Unknown optimizer in config: {name!r}")
-    return _BY_NAME[name].from_config(config.get("config", {}))
+    return optimizer
 
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "deserialize", "get", "schedules",

@@ -16,6 +16,8 @@ import numbers
 
 import numpy as np
 
+from tensorcore.registry import Registry
+
 __all__ = ["CosineDecay", "ExponentialDecay", "InverseTimeDecay", "LearningRateSchedule",
            "PiecewiseConstantDecay", "PolynomialDecay", "deserialize", "serialize"]
 
@@ -318,9 +320,13 @@ class CosineDecay(LearningRateSchedule):
 
 
 # ---------------------------------------------------------------------- (de)serialization
-_BUILT_IN = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay,
-                                           PiecewiseConstantDecay, PolynomialDecay,
-                                           CosineDecay)}
+# The built-in schedules by class name (tensorcore/registry.py; user subclasses join with
+# @tc.saving.register_serializable).
+REGISTRY = Registry("learning rate schedule", base=LearningRateSchedule)
+for _cls in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay,
+             CosineDecay):
+    REGISTRY.add(_cls.__name__, _cls)
+del _cls
 
 
 def serialize(schedule: LearningRateSchedule) -> dict:
@@ -328,11 +334,13 @@ def serialize(schedule: LearningRateSchedule) -> dict:
     if not isinstance(schedule, LearningRateSchedule):
         raise TypeError(f"serialize: schedule must be a LearningRateSchedule. "
                         f"Received: schedule={schedule!r}")
-    name = type(schedule).__name__
-    if _BUILT_IN.get(name) is not type(schedule):
-        raise ValueError(f"serialize: cannot serialize custom learning rate schedule {name!r}; "
-                         f"only the built-in schedules {sorted(_BUILT_IN)} can be serialized")
-    return {"class_name": name, "config": schedule.get_config()}
+    config = REGISTRY.serialize(schedule)
+    if config is None:
+        raise ValueError(f"serialize: cannot serialize custom learning rate schedule "
+                         f"{type(schedule).__name__!r}; only the built-in schedules "
+                         f"{REGISTRY.names()} (and classes registered with "
+                         "@tc.saving.register_serializable) can be serialized")
+    return config
 
 
 def deserialize(config: dict) -> LearningRateSchedule:
@@ -341,10 +349,10 @@ def deserialize(config: dict) -> LearningRateSchedule:
         raise TypeError(f"deserialize: config must be a dict with 'class_name' and 'config'. "
                         f"Received: config={config!r}")
     name = config.get("class_name")
-    if not isinstance(name, str) or name not in _BUILT_IN:
+    cls = REGISTRY.lookup(name)
+    if cls is None:
         raise ValueError(f"deserialize: unknown learning rate schedule {name!r}. Expected one "
-                         f"of {sorted(_BUILT_IN)}")
-    cls = _BUILT_IN[name]
+                         f"of {REGISTRY.names()}")
     arguments = config.get("config", {})
     if not isinstance(arguments, dict):
         raise TypeError(f"deserialize: the config of {name} must be a dict. "
