@@ -89,6 +89,21 @@ def case_broadcast_add():
     return (lambda: ta + tb), (lambda: a + b)
 
 
+def case_unary_math(name: str):
+    """tc.<name>(x) on 4096x4096 float32 vs np.<name>(x) (both allocate their result)."""
+    import numpy as np
+
+    import tensorcore as tc
+
+    rng = np.random.default_rng(RNG_SEED)
+    low = 0.01 if name == "log" else -10.0      # log: its domain; sin: several periods
+    a = rng.uniform(low, 10.0, (4096, 4096)).astype(np.float32)
+    ta = tc.from_numpy(a)
+    tc.set_num_threads(THREADS)
+    ours, theirs = getattr(tc, name), getattr(np, name)
+    return (lambda: ours(ta)), (lambda: theirs(a))
+
+
 def case_transpose():
     """Materialized transpose of 4096x4096 vs np.ascontiguousarray(a.T)."""
     import numpy as np
@@ -362,6 +377,10 @@ CASES: dict[str, tuple[Callable, float, str, float]] = {
     "gemm x.T@dy 784x128x512": (lambda: case_gemm("x.T@dy"), 1.0, "numpy", 4),
     "gemm dy@W.T 128x512x784": (lambda: case_gemm("dy@W.T"), 1.0, "numpy", 4),
     "broadcast add 4096^2+4096": (case_broadcast_add, 1.4, "numpy", 1),
+    "exp 4096^2": (lambda: case_unary_math("exp"), 1.5, "numpy", 1),
+    "log 4096^2": (lambda: case_unary_math("log"), 1.5, "numpy", 1),
+    "sin 4096^2": (lambda: case_unary_math("sin"), 1.5, "numpy", 1),
+    "tanh 4096^2": (lambda: case_unary_math("tanh"), 1.5, "numpy", 1),
     "transpose copy 4096^2": (case_transpose, 4.0, "numpy", 1),
     "sum axis 0 4096^2": (lambda: case_sum(0), 1.0, "numpy", 1),
     "sum axis 1 4096^2": (lambda: case_sum(1), 1.0, "numpy", 1),
