@@ -110,6 +110,8 @@ static void tc_im2col(const tc_conv_geom *g, int es, const char *x, int64_t r0, 
 {
     const int64_t seg = g->cg * es, c0 = gi * g->cg;
     const int64_t per_image = g->oh * g->ow;
+    /* one group, no column dilation: a window row is one contiguous run of x */
+    const int whole_rows = g->groups == 1 && g->dw == 1;
     char *dst = col;
     for (int64_t r = r0; r < r1; ++r) {
         const int64_t n = r / per_image, rem = r - n * per_image;
@@ -124,6 +126,12 @@ static void tc_im2col(const tc_conv_geom *g, int es, const char *x, int64_t r0, 
                 continue;
             }
             const char *row = image + ih * g->w * g->c * es;
+            if (whole_rows && iw0 >= 0 && iw0 + g->kw <= g->w) {
+                /* the KW positions are adjacent in x: one copy of KW * C values */
+                tc_copy_words(dst, row + iw0 * g->c * es, g->kw * g->c, es);
+                dst += g->kw * seg;
+                continue;
+            }
             for (int64_t kw = 0; kw < g->kw; ++kw, dst += seg) {
                 const int64_t iw = iw0 + kw * g->dw;
                 if (iw < 0 || iw >= g->w)
@@ -186,8 +194,10 @@ static void tc_conv_fail(tc_conv_job *job, int st)
 }
 
 /* Rows per im2col tile: within TC_CONV_TILE_BYTES, and small enough to give every thread
- * a few tiles of a large problem. */
-static int64_t tc_conv_tile_rows(const tc_conv_geom *g, int es, int64_t rows)
+ * a few tiles of a large problem; a multiple of the micro-kernel's tile edge `unit` when
+ * that is at least TC_CONV_TILE_MIN_ROWS, so the GEMM of a tile has no edge micro-tiles
+ * (a 3x3x64 tile of 85 rows computed 15 six-column micro-tiles for 84 + 1 rows). */
+static int64_t tc_conv_tile_rows(const tc_conv_geom *g, int es, int64_t rows, int unit)
 {
     int64_t t = TC_CONV_TILE_BYTES / (g->k * es);
     if (t > TC_CONV_TILE_MAX_ROWS)
@@ -195,6 +205,8 @@ static int64_t tc_conv_tile_rows(const tc_conv_geom *g, int es, int64_t rows)
     const int64_t share = (rows + 4 * tc_get_num_threads() - 1) / (4 * tc_get_num_threads());
     if (t > share)
         t = share;
+    if (t / unit * unit >= TC_CONV_TILE_MIN_ROWS)
+        t = t / unit * unit;
     if (t < TC_CONV_TILE_MIN_ROWS)
         t = TC_CONV_TILE_MIN_ROWS;
     return t;
@@ -358,7 +370,7 @@ int tc_conv2d(int dtype, const int64_t *geom, const void *x, const void *w, void
     job.x = x;
     job.w = w;
     job.y = y;
-    job.tile_rows = tc_conv_tile_rows(&g, job.es, m);
+    job.tile_rows = tc_conv_tile_rows(&g, job.es, m, job.kern->nr);
     job.ntiles = (m + job.tile_rows - 1) / job.tile_rows;
     tc_parallel_for(job.ntiles, 1, tc_conv_forward_range, &job);
     return tc_conv_finish("tc_conv2d", &job);
@@ -383,7 +395,8 @@ int tc_conv2d_grad_input(int dtype, const int64_t *geom, const void *dy, const v
     job.dy = dy;
     job.w = w;
     job.y = dx;
-    job.tile_rows = tc_conv_tile_rows(&g, job.es, g.oh * g.ow * tc_get_num_threads());
+    job.tile_rows = tc_conv_tile_rows(&g, job.es, g.oh * g.ow * tc_get_num_threads(),
+                                      job.kern->nr);
     tc_parallel_for(g.n, 1, tc_conv_grad_input_range, &job);
     return tc_conv_finish("tc_conv2d_grad_input", &job);
 }
@@ -419,7 +432,7 @@ int tc_conv2d_grad_filter(int dtype, const int64_t *geom, const void *x, const v
     tc_conv_job_init(&job, dtype, &g);
     job.x = x;
     job.dy = dy;
-    job.tile_rows = tc_conv_tile_rows(&g, job.es, m);
+    job.tile_rows = tc_conv_tile_rows(&g, job.es, m, job.kern->nr);
     job.ntiles = (m + job.tile_rows - 1) / job.tile_rows;
     int64_t pieces = tc_get_num_threads();
     /* Each extra piece costs a K x O buffer and a pass summing it: only with enough rows. */
@@ -458,13 +471,18 @@ int tc_conv2d_grad_filter(int dtype, const int64_t *geom, const void *x, const v
 
 /* ---- pooling ----------------------------------------------------------------------- */
 
+/* Pools one image: src is x (forward) or dy (backward), dst y or dx; arg is the image's
+ * argmax (written by the max forward, read by the max backward, unused by "avg"). */
+typedef void (*tc_pool_image_fn)(const tc_conv_geom *g, const void *src, int32_t *arg,
+                                 void *dst);
+
 typedef struct tc_pool_job {
     tc_conv_geom g;
-    int kind;
-    const char *x;              /* x (forward) or dy (backward) */
-    char *y;                    /* y (forward) or dx (backward) */
-    int32_t *arg;
-    const int32_t *carg;
+    tc_pool_image_fn fn;
+    const char *src;
+    char *dst;
+    int32_t *arg;               /* NULL for average pooling */
+    int64_t src_image, dst_image, arg_image;   /* per-image strides: bytes, bytes, elements */
 } tc_pool_job;
 
 /* Window rows [kh0, kh1) and columns [kw0, kw1) that fall inside the input. */
@@ -478,45 +496,60 @@ static inline void tc_pool_window(const tc_conv_geom *g, int64_t oh, int64_t ow,
     *iw1 = w0 + g->kw < g->w ? w0 + g->kw : g->w;
 }
 
+/* Max over the window of output (oh, ow), channels [k0, k1): y[k] and the flat input
+ * position of the first maximum in arg[k]. A NaN wins over any number (as NumPy's max);
+ * a window lying wholly in the padding gives -inf and position -1. */
 #define TC_POOL_DEFINE(T, SUF)                                                              \
-    static void tc_maxpool_image_##SUF(const tc_conv_geom *g, const T *x, T *y,            \
-                                       int32_t *arg)                                       \
+    static void tc_maxpool_channels_##SUF(const tc_conv_geom *g, const T *x, int64_t oh,   \
+                                          int64_t ow, int64_t k0, int64_t k1, T *y,        \
+                                          int32_t *arg)                                    \
     {                                                                                      \
         const int64_t c = g->c;                                                            \
-        for (int64_t oh = 0; oh < g->oh; ++oh)                                             \
-            for (int64_t ow = 0; ow < g->ow; ++ow, y += c, arg += c) {                     \
-                int64_t ih0, ih1, iw0, iw1;                                                \
-                tc_pool_window(g, oh, ow, &ih0, &ih1, &iw0, &iw1);                         \
-                if (ih0 >= ih1 || iw0 >= iw1) {  /* window only over padding */           \
-                    for (int64_t k = 0; k < c; ++k) {                                      \
-                        y[k] = (T)-1.0 / (T)0.0;                                           \
-                        arg[k] = -1;                                                       \
-                    }                                                                      \
-                    continue;                                                              \
+        int64_t ih0, ih1, iw0, iw1;                                                        \
+        tc_pool_window(g, oh, ow, &ih0, &ih1, &iw0, &iw1);                                 \
+        if (ih0 >= ih1 || iw0 >= iw1) {                                                    \
+            for (int64_t k = k0; k < k1; ++k) {                                            \
+                y[k] = (T)-1.0 / (T)0.0;                                                   \
+                arg[k] = -1;                                                               \
+            }                                                                              \
+            return;                                                                        \
+        }                                                                                  \
+        const T *first = x + (ih0 * g->w + iw0) * c;                                       \
+        const int32_t first_pos = (int32_t)(ih0 * g->w + iw0);                             \
+        for (int64_t k = k0; k < k1; ++k) {                                                \
+            y[k] = first[k];                                                               \
+            arg[k] = first_pos;                                                            \
+        }                                                                                  \
+        for (int64_t ih = ih0; ih < ih1; ++ih)                                             \
+            for (int64_t iw = ih == ih0 ? iw0 + 1 : iw0; iw < iw1; ++iw) {                 \
+                const T *xp = x + (ih * g->w + iw) * c;                                    \
+                const int32_t pos = (int32_t)(ih * g->w + iw);                             \
+                for (int64_t k = k0; k < k1; ++k) {                                        \
+                    const T v = xp[k], cur = y[k];                                         \
+                    const int take = (v > cur) | ((v != v) & (cur == cur));                \
+                    y[k] = take ? v : cur;                                                 \
+                    arg[k] = take ? pos : arg[k];                                          \
                 }                                                                          \
-                const T *first = x + (ih0 * g->w + iw0) * c;                               \
-                const int32_t first_pos = (int32_t)(ih0 * g->w + iw0);                     \
-                for (int64_t k = 0; k < c; ++k) {                                          \
-                    y[k] = first[k];                                                       \
-                    arg[k] = first_pos;                                                    \
-                }                                                                          \
-                for (int64_t ih = ih0; ih < ih1; ++ih)                                     \
-                    for (int64_t iw = ih == ih0 ? iw0 + 1 : iw0; iw < iw1; ++iw) {         \
-                        const T *xp = x + (ih * g->w + iw) * c;                            \
-                        const int32_t pos = (int32_t)(ih * g->w + iw);                     \
-                        for (int64_t k = 0; k < c; ++k) {                                  \
-                            const T v = xp[k], cur = y[k];                                 \
-                            const int take = (v > cur) | ((v != v) & (cur == cur));        \
-                            y[k] = take ? v : cur;                                         \
-                            arg[k] = take ? pos : arg[k];                                  \
-                        }                                                                  \
-                    }                                                                      \
             }                                                                              \
     }                                                                                      \
                                                                                            \
-    static void tc_avgpool_image_##SUF(const tc_conv_geom *g, const T *x, T *y)            \
+    static void tc_maxpool_image_##SUF(const tc_conv_geom *g, const void *src,             \
+                                       int32_t *arg, void *dst)                            \
+    {                                                                                      \
+        const T *x = src;                                                                  \
+        T *y = dst;                                                                        \
+        for (int64_t oh = 0; oh < g->oh; ++oh)                                             \
+            for (int64_t ow = 0; ow < g->ow; ++ow, y += g->c, arg += g->c)                 \
+                tc_maxpool_channels_##SUF(g, x, oh, ow, 0, g->c, y, arg);                  \
+    }                                                                                      \
+                                                                                           \
+    static void tc_avgpool_image_##SUF(const tc_conv_geom *g, const void *src,             \
+                                       int32_t *unused, void *dst)                         \
     {                                                                                      \
         const int64_t c = g->c;                                                            \
+        const T *x = src;                                                                  \
+        T *y = dst;                                                                        \
+        (void)unused;                                                                      \
         for (int64_t oh = 0; oh < g->oh; ++oh)                                             \
             for (int64_t ow = 0; ow < g->ow; ++ow, y += c) {                               \
                 int64_t ih0, ih1, iw0, iw1;                                                \
@@ -536,10 +569,12 @@ static inline void tc_pool_window(const tc_conv_geom *g, int64_t oh, int64_t ow,
             }                                                                              \
     }                                                                                      \
                                                                                            \
-    static void tc_maxpool_grad_image_##SUF(const tc_conv_geom *g, const T *dy,            \
-                                            const int32_t *arg, T *dx)                     \
+    static void tc_maxpool_grad_image_##SUF(const tc_conv_geom *g, const void *src,        \
+                                            int32_t *arg, void *dst)                       \
     {                                                                                      \
         const int64_t c = g->c, outs = g->oh * g->ow;                                      \
+        const T *dy = src;                                                                 \
+        T *dx = dst;                                                                       \
         memset(dx, 0, (size_t)(g->h * g->w * c) * sizeof(T));                              \
         for (int64_t q = 0; q < outs; ++q, dy += c, arg += c)                              \
             for (int64_t k = 0; k < c; ++k)                                                \
@@ -547,9 +582,13 @@ static inline void tc_pool_window(const tc_conv_geom *g, int64_t oh, int64_t ow,
                     dx[(int64_t)arg[k] * c + k] += dy[k];                                  \
     }                                                                                      \
                                                                                            \
-    static void tc_avgpool_grad_image_##SUF(const tc_conv_geom *g, const T *dy, T *dx)     \
+    static void tc_avgpool_grad_image_##SUF(const tc_conv_geom *g, const void *src,        \
+                                            int32_t *unused, void *dst)                    \
     {                                                                                      \
         const int64_t c = g->c;                                                            \
+        const T *dy = src;                                                                 \
+        T *dx = dst;                                                                       \
+        (void)unused;                                                                      \
         memset(dx, 0, (size_t)(g->h * g->w * c) * sizeof(T));                              \
         for (int64_t oh = 0; oh < g->oh; ++oh)                                             \
             for (int64_t ow = 0; ow < g->ow; ++ow, dy += c) {                              \
@@ -570,66 +609,108 @@ static inline void tc_pool_window(const tc_conv_geom *g, int64_t oh, int64_t ow,
 TC_POOL_DEFINE(float, f32)
 TC_POOL_DEFINE(double, f64)
 
-static void tc_pool_forward_range(void *ctx, int64_t n0, int64_t n1)
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+#include <immintrin.h>
+
+/* tc_maxpool_image_f32 with 8 channels per AVX2 register: the running maximum and its
+ * position stay in registers over the window (the generic loop's NaN rule compiles to
+ * branches there and does not vectorize); channels past a multiple of 8 go through the
+ * generic loop. Same results as the generic version, bit for bit. */
+__attribute__((target("avx2,fma"))) static void
+tc_maxpool_image_f32_avx2(const tc_conv_geom *g, const void *src, int32_t *arg, void *dst)
 {
-    const tc_pool_job *job = ctx;
-    const tc_conv_geom *g = &job->g;
-    const int64_t in = g->h * g->w * g->c, out = g->oh * g->ow * g->c;
-    for (int64_t n = n0; n < n1; ++n) {
-        if (job->kind == TC_POOL_MAX) {
-            if (job->g.k == 4)
-                tc_maxpool_image_f32(g, (const float *)(const void *)job->x + n * in,
-                                     (float *)(void *)job->y + n * out, job->arg + n * out);
-            else
-                tc_maxpool_image_f64(g, (const double *)(const void *)job->x + n * in,
-                                     (double *)(void *)job->y + n * out, job->arg + n * out);
-        } else if (job->g.k == 4) {
-            tc_avgpool_image_f32(g, (const float *)(const void *)job->x + n * in,
-                                 (float *)(void *)job->y + n * out);
-        } else {
-            tc_avgpool_image_f64(g, (const double *)(const void *)job->x + n * in,
-                                 (double *)(void *)job->y + n * out);
+    const int64_t c = g->c, c8 = c & ~(int64_t)7;
+    const float *x = src;
+    float *y = dst;
+    for (int64_t oh = 0; oh < g->oh; ++oh)
+        for (int64_t ow = 0; ow < g->ow; ++ow, y += c, arg += c) {
+            int64_t ih0, ih1, iw0, iw1;
+            tc_pool_window(g, oh, ow, &ih0, &ih1, &iw0, &iw1);
+            if (ih0 >= ih1 || iw0 >= iw1) {   /* window only over padding */
+                tc_maxpool_channels_f32(g, x, oh, ow, 0, c, y, arg);
+                continue;
+            }
+            if (c8 < c)
+                tc_maxpool_channels_f32(g, x, oh, ow, c8, c, y, arg);
+            for (int64_t k = 0; k < c8; k += 8) {
+                const float *first = x + (ih0 * g->w + iw0) * c + k;
+                __m256 best = _mm256_loadu_ps(first);
+                __m256i at = _mm256_set1_epi32((int32_t)(ih0 * g->w + iw0));
+                for (int64_t ih = ih0; ih < ih1; ++ih)
+                    for (int64_t iw = ih == ih0 ? iw0 + 1 : iw0; iw < iw1; ++iw) {
+                        const __m256 v = _mm256_loadu_ps(x + (ih * g->w + iw) * c + k);
+                        const __m256 nan_over_number = _mm256_and_ps(
+                            _mm256_cmp_ps(v, v, _CMP_UNORD_Q),
+                            _mm256_cmp_ps(best, best, _CMP_ORD_Q));
+                        const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
+                                                         nan_over_number);
+                        best = _mm256_blendv_ps(best, v, take);
+                        at = _mm256_castps_si256(_mm256_blendv_ps(
+                            _mm256_castsi256_ps(at),
+                            _mm256_castsi256_ps(_mm256_set1_epi32((int32_t)(ih * g->w + iw))),
+                            take));
+                    }
+                _mm256_storeu_ps(y + k, best);
+                _mm256_storeu_si256((__m256i *)(void *)(arg + k), at);
+            }
         }
+}
+#endif
+
+/* The per-image kernel of a pooling kind, element size and direction: the widest variant
+ * the CPU runs. */
+static tc_pool_image_fn tc_pool_image_kernel(int kind, int64_t es, int backward)
+{
+    if (kind == TC_POOL_AVG) {
+        if (backward)
+            return es == 4 ? tc_avgpool_grad_image_f32 : tc_avgpool_grad_image_f64;
+        return es == 4 ? tc_avgpool_image_f32 : tc_avgpool_image_f64;
     }
+    if (backward)
+        return es == 4 ? tc_maxpool_grad_image_f32 : tc_maxpool_grad_image_f64;
+    if (es == 8)
+        return tc_maxpool_image_f64;
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+    const int level = tc_simd_level_id();
+    if (level == TC_SIMD_AVX2 || level == TC_SIMD_AVX512)
+        return tc_maxpool_image_f32_avx2;
+#endif
+    return tc_maxpool_image_f32;
 }
 
-static void tc_pool_backward_range(void *ctx, int64_t n0, int64_t n1)
+static void tc_pool_range(void *ctx, int64_t n0, int64_t n1)
 {
     const tc_pool_job *job = ctx;
-    const tc_conv_geom *g = &job->g;
-    const int64_t in = g->h * g->w * g->c, out = g->oh * g->ow * g->c;
-    for (int64_t n = n0; n < n1; ++n) {
-        if (job->kind == TC_POOL_MAX) {
-            if (job->g.k == 4)
-                tc_maxpool_grad_image_f32(g, (const float *)(const void *)job->x + n * out,
-                                          job->carg + n * out, (float *)(void *)job->y + n * in);
-            else
-                tc_maxpool_grad_image_f64(g, (const double *)(const void *)job->x + n * out,
-                                          job->carg + n * out,
-                                          (double *)(void *)job->y + n * in);
-        } else if (job->g.k == 4) {
-            tc_avgpool_grad_image_f32(g, (const float *)(const void *)job->x + n * out,
-                                      (float *)(void *)job->y + n * in);
-        } else {
-            tc_avgpool_grad_image_f64(g, (const double *)(const void *)job->x + n * out,
-                                      (double *)(void *)job->y + n * in);
-        }
-    }
+    for (int64_t n = n0; n < n1; ++n)
+        job->fn(&job->g, job->src + n * job->src_image,
+                job->arg != NULL ? job->arg + n * job->arg_image : NULL,
+                job->dst + n * job->dst_image);
 }
 
+/* Checks the arguments and fills the job: src/dst are x/y (forward) or dy/dx (backward). */
 static int tc_pool_setup(const char *who, int kind, int dtype, const int64_t *geom,
-                         const void *a, const void *b, const void *arg, tc_pool_job *job)
+                         int backward, const void *src, void *dst, const int32_t *arg,
+                         tc_pool_job *job)
 {
     if (kind != TC_POOL_MAX && kind != TC_POOL_AVG)
         return tc_set_error("%s: unknown pooling kind %d", who, kind);
     tc_conv_geom g;
-    const int st = tc_conv_check(who, dtype, geom, 1, a, b, kind == TC_POOL_MAX ? arg : a, &g);
+    const int st = tc_conv_check(who, dtype, geom, 1, src, dst,
+                                 kind == TC_POOL_MAX ? (const void *)arg : src, &g);
     if (st != TC_OK)
         return st;
-    g.k = tc_dtype_size(dtype);    /* reused as the element size inside pooling jobs */
+    const int64_t es = tc_dtype_size(dtype);
+    const int64_t in = g.h * g.w * g.c * es, out = g.oh * g.ow * g.c * es;
     memset(job, 0, sizeof *job);
     job->g = g;
-    job->kind = kind;
+    job->fn = tc_pool_image_kernel(kind, es, backward);
+    job->src = src;
+    job->dst = dst;
+    /* the backward pass only reads arg (the max kernel's signature is shared) */
+    job->arg = kind == TC_POOL_MAX ? (int32_t *)(uintptr_t)arg : NULL;
+    job->src_image = backward ? out : in;
+    job->dst_image = backward ? in : out;
+    job->arg_image = g.oh * g.ow * g.c;
     return TC_OK;
 }
 
@@ -643,15 +724,12 @@ int tc_pool2d(int kind, int dtype, const int64_t *geom, const void *x, void *y,
               int32_t *argmax)
 {
     tc_pool_job job;
-    const int st = tc_pool_setup("tc_pool2d", kind, dtype, geom, x, y, argmax, &job);
+    const int st = tc_pool_setup("tc_pool2d", kind, dtype, geom, 0, x, y, argmax, &job);
     if (st != TC_OK)
         return st;
     if (job.g.n == 0 || job.g.oh == 0 || job.g.ow == 0)
         return TC_OK;
-    job.x = x;
-    job.y = y;
-    job.arg = argmax;
-    tc_parallel_for(job.g.n, tc_pool_chunk(&job.g), tc_pool_forward_range, &job);
+    tc_parallel_for(job.g.n, tc_pool_chunk(&job.g), tc_pool_range, &job);
     return TC_OK;
 }
 
@@ -659,18 +737,15 @@ int tc_pool2d_grad(int kind, int dtype, const int64_t *geom, const void *dy,
                    const int32_t *argmax, void *dx)
 {
     tc_pool_job job;
-    const int st = tc_pool_setup("tc_pool2d_grad", kind, dtype, geom, dy, dx, argmax, &job);
+    const int st = tc_pool_setup("tc_pool2d_grad", kind, dtype, geom, 1, dy, dx, argmax, &job);
     if (st != TC_OK)
         return st;
     if (job.g.n == 0)
         return TC_OK;
     if (job.g.oh == 0 || job.g.ow == 0) {
-        memset(dx, 0, (size_t)(job.g.n * job.g.h * job.g.w * job.g.c * job.g.k));
+        memset(dx, 0, (size_t)(job.g.n * job.dst_image));
         return TC_OK;
     }
-    job.x = dy;
-    job.y = dx;
-    job.carg = argmax;
-    tc_parallel_for(job.g.n, tc_pool_chunk(&job.g), tc_pool_backward_range, &job);
+    tc_parallel_for(job.g.n, tc_pool_chunk(&job.g), tc_pool_range, &job);
     return TC_OK;
 }

@@ -1,39 +1,63 @@
-/* Contiguous float32 exp / sigmoid loops compiled three times (generic, AVX2+FMA,
- * AVX-512F) and picked at run time from the CPU's features. The math is the
- * branch-free tc_exp_f32 of tc_internal.h, so every variant gives the same results up to
- * FMA contraction. Building with TC_NO_SIMD keeps only the generic variant. */
+/* Contiguous float32 math loops (exp, sigmoid, log, tanh, sin, cos) compiled three times
+ * (generic, AVX2+FMA, AVX-512F) and picked at run time from the CPU's features. The math is
+ * the branch-free scalar code of tc_internal.h (tc_exp_f32) and tc_vmath.h, which gcc
+ * vectorizes, so every variant gives the same results up to FMA contraction. Building with
+ * TC_NO_SIMD keeps only the generic variant. `out` may equal `a` (in place). */
 #include <stdatomic.h>
 
 #include "tc_internal.h"
+#include "tc_vmath.h"
 
-#define TC_VEXP_BODY                                                                    \
-    for (int64_t i = 0; i < n; i++) {                                                   \
-        out[i] = tc_exp_f32(a[i]);                                                      \
-    }
-/* sigmoid from e = exp(-|x|): x >= 0 -> 1 / (1 + e), x < 0 -> e / (1 + e). */
-#define TC_VSIGMOID_BODY                                                                \
+#define TC_VMAP_BODY(EXPR)                                                              \
     for (int64_t i = 0; i < n; i++) {                                                   \
         float x = a[i];                                                                 \
-        float e = tc_exp_f32(x < 0.0f ? x : -x);                                        \
-        float r = 1.0f / (1.0f + e);                                                    \
-        out[i] = x >= 0.0f ? r : (x != x ? x : e * r);                                  \
+        out[i] = (EXPR);                                                                \
+    }
+/* sin / cos in blocks of 256: a block whose |x| all lie within TC_SINCOS_LIMIT (the usual
+ * case) runs the vectorized polynomial; a block with a larger |x|, an infinity or a NaN
+ * runs element by element with libm for those elements. The check reads the block before
+ * any of it is written, so in-place calls see their inputs. */
+#define TC_VSINCOS_BODY(OFFSET)                                                         \
+    for (int64_t start = 0; start < n; start += 256) {                                  \
+        int64_t stop = n - start < 256 ? n : start + 256;                               \
+        int wide = 0;                                                                   \
+        for (int64_t i = start; i < stop; i++) {                                        \
+            wide |= !(fabsf(a[i]) <= TC_SINCOS_LIMIT);                                  \
+        }                                                                               \
+        if (wide) {                                                                     \
+            for (int64_t i = start; i < stop; i++) {                                    \
+                out[i] = tc_sincos_any_f32(a[i], OFFSET);                               \
+            }                                                                           \
+        } else {                                                                        \
+            for (int64_t i = start; i < stop; i++) {                                    \
+                out[i] = tc_sincos_f32(a[i], OFFSET);                                   \
+            }                                                                           \
+        }                                                                               \
     }
 
-static void tc_vexp_generic(float *out, const float *a, int64_t n) { TC_VEXP_BODY }
-static void tc_vsigmoid_generic(float *out, const float *a, int64_t n) { TC_VSIGMOID_BODY }
+/* The loops, one line each: NAME and BODY. */
+#define TC_VMATH_LOOPS(X)                                                               \
+    X(exp, TC_VMAP_BODY(tc_exp_f32(x)))                                                 \
+    X(sigmoid, TC_VMAP_BODY(tc_sigmoid_f32(x)))                                         \
+    X(log, TC_VMAP_BODY(tc_log_f32(x)))                                                 \
+    X(tanh, TC_VMAP_BODY(tc_tanh_f32(x)))                                               \
+    X(sin, TC_VSINCOS_BODY(0))                                                          \
+    X(cos, TC_VSINCOS_BODY(1))
 
 typedef void (*tc_vfn)(float *out, const float *a, int64_t n);
 
+#define TC_GENERIC_LOOP(NAME, BODY)                                                     \
+    static void tc_v##NAME##_generic(float *out, const float *a, int64_t n) { BODY }
+TC_VMATH_LOOPS(TC_GENERIC_LOOP)
+
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(TC_NO_SIMD)
 #define TC_SIMD_MATH 1
-__attribute__((target("avx2,fma")))
-static void tc_vexp_avx2(float *out, const float *a, int64_t n) { TC_VEXP_BODY }
-__attribute__((target("avx2,fma")))
-static void tc_vsigmoid_avx2(float *out, const float *a, int64_t n) { TC_VSIGMOID_BODY }
-__attribute__((target("avx512f,prefer-vector-width=512")))
-static void tc_vexp_avx512(float *out, const float *a, int64_t n) { TC_VEXP_BODY }
-__attribute__((target("avx512f,prefer-vector-width=512")))
-static void tc_vsigmoid_avx512(float *out, const float *a, int64_t n) { TC_VSIGMOID_BODY }
+#define TC_SIMD_LOOPS(NAME, BODY)                                                       \
+    __attribute__((target("avx2,fma")))                                                 \
+    static void tc_v##NAME##_avx2(float *out, const float *a, int64_t n) { BODY }       \
+    __attribute__((target("avx512f,prefer-vector-width=512")))                          \
+    static void tc_v##NAME##_avx512(float *out, const float *a, int64_t n) { BODY }
+TC_VMATH_LOOPS(TC_SIMD_LOOPS)
 #endif
 
 /* 0 = not chosen yet, 1 = generic, 2 = avx2, 3 = avx512 (races only rewrite the same). */
@@ -56,36 +80,21 @@ static int tc_pick_level(void)
     return level;
 }
 
-void tc_vexp_f32(float *out, const float *a, int64_t n)
-{
-    int level = tc_pick_level();
 #ifdef TC_SIMD_MATH
-    if (level == 3) {
-        tc_vexp_avx512(out, a, n);
-        return;
-    }
-    if (level == 2) {
-        tc_vexp_avx2(out, a, n);
-        return;
-    }
+#define TC_PICK(NAME)                                                                   \
+    (level == 3 ? tc_v##NAME##_avx512 : level == 2 ? tc_v##NAME##_avx2                  \
+                                                   : tc_v##NAME##_generic)
+#else
+#define TC_PICK(NAME) tc_v##NAME##_generic
 #endif
-    (void)level;
-    tc_vexp_generic(out, a, n);
-}
 
-void tc_vsigmoid_f32(float *out, const float *a, int64_t n)
-{
-    int level = tc_pick_level();
-#ifdef TC_SIMD_MATH
-    if (level == 3) {
-        tc_vsigmoid_avx512(out, a, n);
-        return;
+/* The entry points tc_v<name>_f32 declared in tc_internal.h. */
+#define TC_DISPATCH(NAME, BODY)                                                         \
+    void tc_v##NAME##_f32(float *out, const float *a, int64_t n)                        \
+    {                                                                                   \
+        int level = tc_pick_level();                                                    \
+        (void)level;                                                                    \
+        tc_vfn fn = TC_PICK(NAME);                                                      \
+        fn(out, a, n);                                                                  \
     }
-    if (level == 2) {
-        tc_vsigmoid_avx2(out, a, n);
-        return;
-    }
-#endif
-    (void)level;
-    tc_vsigmoid_generic(out, a, n);
-}
+TC_VMATH_LOOPS(TC_DISPATCH)

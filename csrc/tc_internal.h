@@ -124,9 +124,13 @@ static inline float tc_exp_f32(float x)
     return p * s1.f * s2.f;
 }
 
-/* Contiguous float32 exp / sigmoid with run-time SIMD selection (simd_math.c). out may
- * equal a (in place); no other overlap. */
+/* Contiguous float32 math with run-time SIMD selection (simd_math.c; log, tanh, sin and
+ * cos from tc_vmath.h). out may equal a (in place); no other overlap. */
 void tc_vexp_f32(float *out, const float *a, int64_t n);
 void tc_vsigmoid_f32(float *out, const float *a, int64_t n);
+void tc_vlog_f32(float *out, const float *a, int64_t n);
+void tc_vtanh_f32(float *out, const float *a, int64_t n);
+void tc_vsin_f32(float *out, const float *a, int64_t n);
+void tc_vcos_f32(float *out, const float *a, int64_t n);
 
 #endif

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "tc_internal.h"
+#include "tc_vmath.h"
 
 /* Defines `static void NAME(...)`: o = EXPR(x) with x of type TI from a, o of type TO. */
 #define TC_UNARY_LOOP2(NAME, TI, TO, EXPR)                                              \
@@ -26,24 +27,6 @@
     }
 #define TC_UNARY_LOOP(NAME, T, EXPR) TC_UNARY_LOOP2(NAME, T, T, EXPR)
 
-/* Stable logistic: exp of a non-positive argument only, so nothing overflows; written
- * branch-free (both sides computed from e = exp(-|x|)) so loops vectorize. */
-static inline float tc_sigmoid_f32(float x)
-{
-    float e = tc_exp_f32(x < 0.0f ? x : -x);
-    float r = 1.0f / (1.0f + e);
-    return x >= 0.0f ? r : (x != x ? x : e * r);
-}
-
-static inline double tc_sigmoid_f64(double x)
-{
-    if (x >= 0.0) {
-        return 1.0 / (1.0 + exp(-x));
-    }
-    double e = exp(x);
-    return e / (1.0 + e);
-}
-
 /* The loops: tcu_<fn>_<dtype> for every dtype of the op's rule in TC_UNARY_OPS. */
 #define TC_SIGNED_LOOPS(SUF, T)                                                         \
     TC_UNARY_LOOP(tcu_negative_##SUF, T, -x)                                            \
@@ -66,36 +49,35 @@ TC_UNARY_LOOP(tcu_sign_f32, float, x != x ? x : (float)((x > 0.0f) - (x < 0.0f))
 TC_UNARY_LOOP(tcu_sign_f64, double, x != x ? x : (double)((x > 0.0) - (x < 0.0)))
 TC_UNARY_LOOP(tcu_sign_i32, int32_t, (x > 0) - (x < 0))
 TC_UNARY_LOOP(tcu_sign_i64, int64_t, (x > 0) - (x < 0))
-TC_UNARY_LOOP(tcu_exp_strided_f32, float, tc_exp_f32(x))
-TC_UNARY_LOOP(tcu_sigmoid_strided_f32, float, tc_sigmoid_f32(x))
-
-/* Contiguous float32 exp and sigmoid go to the run-time selected SIMD loops. */
-static void tcu_exp_f32(char *const *p, const int64_t *s, int64_t n, const void *params)
-{
-    if (s[0] == 1 && s[1] == 1) {
-        tc_vexp_f32((float *)p[0], (const float *)p[1], n);
-    } else {
-        tcu_exp_strided_f32(p, s, n, params);
+/* float32 exp, sigmoid, log, tanh, sin and cos: contiguous runs go to the run-time selected
+ * SIMD loops of simd_math.c, strided runs to the same scalar code (same results). */
+#define TC_VECTOR_F32(NAME, EXPR)                                                       \
+    TC_UNARY_LOOP(tcu_##NAME##_strided_f32, float, EXPR)                                \
+    static void tcu_##NAME##_f32(char *const *p, const int64_t *s, int64_t n,           \
+                                 const void *params)                                    \
+    {                                                                                   \
+        if (s[0] == 1 && s[1] == 1) {                                                   \
+            tc_v##NAME##_f32((float *)p[0], (const float *)p[1], n);                    \
+        } else {                                                                        \
+            tcu_##NAME##_strided_f32(p, s, n, params);                                  \
+        }                                                                               \
     }
-}
+TC_VECTOR_F32(exp, tc_exp_f32(x))
+TC_VECTOR_F32(sigmoid, tc_sigmoid_f32(x))
+TC_VECTOR_F32(log, tc_log_f32(x))
+TC_VECTOR_F32(tanh, tc_tanh_f32(x))
+TC_VECTOR_F32(sin, tc_sincos_any_f32(x, 0))
+TC_VECTOR_F32(cos, tc_sincos_any_f32(x, 1))
 
-static void tcu_sigmoid_f32(char *const *p, const int64_t *s, int64_t n, const void *params)
-{
-    if (s[0] == 1 && s[1] == 1) {
-        tc_vsigmoid_f32((float *)p[0], (const float *)p[1], n);
-    } else {
-        tcu_sigmoid_strided_f32(p, s, n, params);
-    }
-}
 /* libm functions (C99 Annex F special cases: signed zeros, infinities, NaN, as the array
  * API standard specifies them): tcu_<fn>_f32 calls fnf, tcu_<fn>_f64 calls fn. */
 #define TC_LIBM_LOOPS(fn)                                                               \
     TC_UNARY_LOOP(tcu_##fn##_f32, float, fn##f(x))                                      \
     TC_UNARY_LOOP(tcu_##fn##_f64, double, fn(x))
 TC_UNARY_LOOP(tcu_exp_f64, double, exp(x))
-TC_LIBM_LOOPS(log)
+TC_UNARY_LOOP(tcu_log_f64, double, log(x))
 TC_LIBM_LOOPS(sqrt)
-TC_LIBM_LOOPS(tanh)
+TC_UNARY_LOOP(tcu_tanh_f64, double, tanh(x))
 TC_UNARY_LOOP(tcu_sigmoid_f64, double, tc_sigmoid_f64(x))
 TC_UNARY_LOOP(tcu_reciprocal_f32, float, 1.0f / x)
 TC_UNARY_LOOP(tcu_reciprocal_f64, double, 1.0 / x)
@@ -111,8 +93,8 @@ TC_LIBM_LOOPS(trunc)
     TC_UNARY_LOOP(tcu_trunc_##SUF, T, x)
 TC_INTEGRAL_LOOPS(i32, int32_t)
 TC_INTEGRAL_LOOPS(i64, int64_t)
-TC_LIBM_LOOPS(sin)
-TC_LIBM_LOOPS(cos)
+TC_UNARY_LOOP(tcu_sin_f64, double, sin(x))
+TC_UNARY_LOOP(tcu_cos_f64, double, cos(x))
 TC_LIBM_LOOPS(tan)
 TC_LIBM_LOOPS(asin)
 TC_LIBM_LOOPS(acos)

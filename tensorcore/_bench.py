@@ -89,6 +89,21 @@ def case_broadcast_add():
     return (lambda: ta + tb), (lambda: a + b)
 
 
+def case_unary_math(name: str):
+    """tc.<name>(x) on 4096x4096 float32 vs np.<name>(x) (both allocate their result)."""
+    import numpy as np
+
+    import tensorcore as tc
+
+    rng = np.random.default_rng(RNG_SEED)
+    low = 0.01 if name == "log" else -10.0      # log: its domain; sin: several periods
+    a = rng.uniform(low, 10.0, (4096, 4096)).astype(np.float32)
+    ta = tc.from_numpy(a)
+    tc.set_num_threads(THREADS)
+    ours, theirs = getattr(tc, name), getattr(np, name)
+    return (lambda: ours(ta)), (lambda: theirs(a))
+
+
 def case_transpose():
     """Materialized transpose of 4096x4096 vs np.ascontiguousarray(a.T)."""
     import numpy as np
@@ -187,6 +202,157 @@ def case_epoch():
     return (lambda: tc_epoch(x, y_onehot)), (lambda: torch_epoch(torch, x, labels))
 
 
+# ---- chapter-5 convnet cases ----------------------------------------------------------
+
+# Conv2D 3x3, 64 -> 64 channels, 28x28 ("same" padding), batch 64: the benchmark tensor.
+CONV_SHAPE = (64, 28, 28, 64)
+# Multiply-adds x 2 of one forward pass; forward + backward (input and kernel) is 3x.
+CONV_FLOPS = 2 * 64 * 28 * 28 * (3 * 3 * 64) * 64
+
+
+def _conv_tensors(torch):
+    """x (N, H, W, C) and w (KH, KW, C, O) for tensorcore, NCHW / OIHW copies for PyTorch."""
+    import numpy as np
+
+    rng = np.random.default_rng(RNG_SEED)
+    x = rng.standard_normal(CONV_SHAPE).astype(np.float32)
+    w = (rng.standard_normal((3, 3, 64, 64)) * 0.05).astype(np.float32)
+    tx = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous().requires_grad_()
+    tw = torch.from_numpy(w).permute(3, 2, 0, 1).contiguous().requires_grad_()
+    return x, w, tx, tw
+
+
+def case_conv(backward: bool):
+    """tc.conv2d 3x3 64->64 on (64, 28, 28, 64), forward or forward + backward (dx, dw),
+    vs torch.nn.functional.conv2d on the same tensor in NCHW."""
+    import tensorcore as tc
+
+    torch = _torch()
+    if torch is None:
+        return None
+    tc.set_num_threads(THREADS)
+    x, w, tx, tw = _conv_tensors(torch)
+    ours_x, ours_w = tc.tensor(x, requires_grad=True), tc.tensor(w, requires_grad=True)
+    conv = torch.nn.functional.conv2d
+    if not backward:
+        def ours():
+            with tc.no_grad():
+                tc.conv2d(ours_x, ours_w, padding="same")
+
+        def theirs():
+            with torch.no_grad():
+                conv(tx, tw, padding=1)
+        return ours, theirs
+    grad = tc.ones(CONV_SHAPE)
+    tgrad = torch.ones(CONV_SHAPE[0], CONV_SHAPE[3], CONV_SHAPE[1], CONV_SHAPE[2])
+
+    def ours():
+        ours_x.grad = ours_w.grad = None
+        tc.conv2d(ours_x, ours_w, padding="same").backward(grad)
+
+    def theirs():
+        tx.grad = tw.grad = None
+        conv(tx, tw, padding=1).backward(tgrad)
+    return ours, theirs
+
+
+def case_maxpool():
+    """tc.max_pool2d 2x2 forward + backward on (64, 28, 28, 64) vs PyTorch (NCHW)."""
+    import tensorcore as tc
+
+    torch = _torch()
+    if torch is None:
+        return None
+    tc.set_num_threads(THREADS)
+    x, _, tx, _ = _conv_tensors(torch)
+    ours_x = tc.tensor(x, requires_grad=True)
+    grad = tc.ones((64, 14, 14, 64))
+    tgrad = torch.ones(64, 64, 14, 14)
+
+    def ours():
+        ours_x.grad = None
+        tc.max_pool2d(ours_x, 2).backward(grad)
+
+    def theirs():
+        tx.grad = None
+        torch.nn.functional.max_pool2d(tx, 2).backward(tgrad)
+    return ours, theirs
+
+
+def case_conv_gemm():
+    """The GEMM a 3x3 64->64 conv on (64, 28, 28, 64) amounts to (50176x576 @ 576x64),
+    through the C backend, vs np.matmul: the conv cases' GFLOP/s next to our GEMM's."""
+    import numpy as np
+
+    import tensorcore as tc
+    from tensorcore.backend import _load
+
+    rng = np.random.default_rng(RNG_SEED)
+    a = rng.standard_normal((64 * 28 * 28, 3 * 3 * 64)).astype(np.float32)
+    b = rng.standard_normal((3 * 3 * 64, 64)).astype(np.float32)
+    out, out_ref = np.empty((a.shape[0], 64), np.float32), np.empty((a.shape[0], 64), np.float32)
+    module = _load("c")
+    tc.set_num_threads(THREADS)
+    return (lambda: module.matmul(a, b, out)), (lambda: np.matmul(a, b, out=out_ref))
+
+
+def convnet_arrays(limit: int | None = None):
+    """Chapter-5 training data: x (N, 28, 28, 1) float32 in [0, 1], one-hot y, int labels."""
+    import numpy as np
+
+    from tensorcore import datasets, utils
+
+    (x, y), _ = datasets.mnist.load_data()
+    x, y = x[:limit], y[:limit]
+    x = x.reshape(len(x), 28, 28, 1).astype(np.float32) / 255
+    return x, utils.to_categorical(y, 10).astype(np.float32), y.astype(np.int64)
+
+
+def tc_convnet_epoch(x, y_onehot) -> None:
+    """One epoch of the chapter-5 convnet through model.fit (fresh model each call)."""
+    from tensorcore.__main__ import convnet
+
+    model = convnet()
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y_onehot, epochs=1, batch_size=64, verbose=0)
+
+
+def torch_convnet_epoch(torch, x_nchw, labels) -> None:
+    """The same convnet, optimizer, batch and metric in PyTorch eager (NCHW)."""
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10))
+    optimizer = torch.optim.RMSprop(net.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()
+    order = torch.randperm(len(x_nchw))
+    for start in range(0, len(x_nchw), 64):
+        index = order[start:start + 64]
+        outputs = net(x_nchw[index])
+        loss = loss_fn(outputs, labels[index])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss.item()
+        (outputs.argmax(1) == labels[index]).float().mean().item()
+
+
+def case_convnet_epoch(limit: int | None = None):
+    """One chapter-5 convnet epoch (60000 images, batch 64, rmsprop) vs PyTorch eager."""
+    import tensorcore as tc
+
+    torch = _torch()
+    if torch is None:
+        return None
+    tc.set_num_threads(THREADS)
+    x, y_onehot, labels = convnet_arrays(limit)
+    x_nchw = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
+    labels = torch.from_numpy(labels)
+    return (lambda: tc_convnet_epoch(x, y_onehot)), \
+        (lambda: torch_convnet_epoch(torch, x_nchw, labels))
+
+
 def import_seconds(module: str) -> float:
     """Wall time of `python -c "import module"` minus `python -c "pass"` (one sample)."""
     def run(code: str) -> float:
@@ -211,12 +377,28 @@ CASES: dict[str, tuple[Callable, float, str, float]] = {
     "gemm x.T@dy 784x128x512": (lambda: case_gemm("x.T@dy"), 1.0, "numpy", 4),
     "gemm dy@W.T 128x512x784": (lambda: case_gemm("dy@W.T"), 1.0, "numpy", 4),
     "broadcast add 4096^2+4096": (case_broadcast_add, 1.4, "numpy", 1),
+    "exp 4096^2": (lambda: case_unary_math("exp"), 1.5, "numpy", 1),
+    "log 4096^2": (lambda: case_unary_math("log"), 1.5, "numpy", 1),
+    "sin 4096^2": (lambda: case_unary_math("sin"), 1.5, "numpy", 1),
+    "tanh 4096^2": (lambda: case_unary_math("tanh"), 1.5, "numpy", 1),
     "transpose copy 4096^2": (case_transpose, 4.0, "numpy", 1),
     "sum axis 0 4096^2": (lambda: case_sum(0), 1.0, "numpy", 1),
     "sum axis 1 4096^2": (lambda: case_sum(1), 1.0, "numpy", 1),
     "1000 small adds (grad)": (case_small_adds, 1.0, "torch", 2),
     "import (fresh process)": (case_import, 2.0, "torch", 1),
     "mnist epoch (fit)": (case_epoch, 2.0, "torch", 1),
+    "gemm conv 50176x576x64": (case_conv_gemm, 1.0, "numpy", 1),
+    "conv2d 3x3 64->64 fwd": (lambda: case_conv(False), 1.0, "torch", 1),
+    "conv2d 3x3 64->64 fwd+bwd": (lambda: case_conv(True), 1.0, "torch", 1),
+    "max_pool2d 2x2 fwd+bwd": (case_maxpool, 2.0, "torch", 1),
+    "convnet epoch (fit)": (case_convnet_epoch, 1.0, "torch", 1 / 3),
+}
+
+# Floating-point operations per call of a case: the table adds GFLOP/s for both sides.
+FLOPS: dict[str, float] = {
+    "gemm conv 50176x576x64": CONV_FLOPS,
+    "conv2d 3x3 64->64 fwd": CONV_FLOPS,
+    "conv2d 3x3 64->64 fwd+bwd": 3 * CONV_FLOPS,
 }
 
 
@@ -259,8 +441,9 @@ def _format_time(seconds: float) -> str:
 
 
 def run(names: list[str], repeats: int, out=sys.stdout) -> list[tuple]:
-    """Run the named cases and print the table; returns its rows."""
-    rows = []
+    """Run the named cases and print the table, then GFLOP/s of the cases that have a flop
+    count (conv cases beside the GEMM of the same shape); returns the table's rows."""
+    rows, notes = [], []
     header = (f"| {'case':28s} | {'tensorcore':>11s} | {'reference':>17s} | {'ratio':>5s} "
               f"| {'target':>6s} | {'result':6s} |")
     print(header, file=out)
@@ -282,6 +465,11 @@ def run(names: list[str], repeats: int, out=sys.stdout) -> list[tuple]:
         print(f"| {name:28s} | {_format_time(mine):>11s} | "
               f"{ref_name + ' ' + _format_time(ref):>17s} | {ratio:5.2f} | {target:6.2f} "
               f"| {verdict:6s} |", file=out, flush=True)
+        if name in FLOPS:
+            notes.append(f"{name}: tensorcore {FLOPS[name] / mine / 1e9:.1f} GFLOP/s, "
+                         f"{ref_name} {FLOPS[name] / ref / 1e9:.1f} GFLOP/s")
+    for note in notes:
+        print(note, file=out)
     return rows
 
 

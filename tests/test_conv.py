@@ -10,7 +10,7 @@ import pytest
 
 import tensorcore as tc
 from tensorcore import backend as tc_backend
-from tensorcore.testing import gradcheck
+from tensorcore.testing import gradcheck, reference_backend
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -229,6 +229,53 @@ def test_conv_large_batch_threads(backend):
     np.testing.assert_allclose(kt.grad.numpy(), kr.grad.numpy().transpose(2, 3, 1, 0),
                                rtol=1e-3, atol=1e-2)
     np.testing.assert_allclose(xt.grad.numpy(), _nhwc(xr.grad), rtol=1e-4, atol=1e-4)
+
+
+# ---- the NumPy reference backend: checked against PyTorch, then used as the oracle -------
+
+def _values_and_grads(fn, inputs, grad_seed, using=None):
+    if using is None:
+        return _run(fn, inputs, grad_seed)
+    with tc_backend.using(using):
+        return _run(fn, inputs, grad_seed)
+
+
+@pytest.mark.parametrize("case", [CONV2D_CASES[2], CONV2D_CASES[3]])
+def test_reference_backend_conv_matches_torch(case):
+    """The oracle itself: grouped, strided, dilated, asymmetric padding vs PyTorch."""
+    with tc_backend.using(reference_backend):
+        test_conv2d_matches_torch("reference", np.float64, case)
+        test_pool2d_matches_torch("reference", np.float64, "max", (3, 2, "same"))
+        test_pool2d_matches_torch("reference", np.float64, "avg", ((2, 3), (1, 2), "same"))
+
+
+@pytest.mark.parametrize("case", CONV2D_CASES)
+def test_conv2d_matches_reference_backend(backend, case):
+    n, h, w, c, kh, kw, o, strides, padding, dilation, groups = case
+    rng = np.random.default_rng(20 + CONV2D_CASES.index(case))
+    inputs = (rng.standard_normal((n, h, w, c)), rng.standard_normal((kh, kw, c // groups, o)))
+    fn = lambda a, b: tc.conv2d(a, b, strides, padding, dilation, groups)  # noqa: E731
+    out, grads, _ = _values_and_grads(fn, inputs, 3)
+    ref, ref_grads, _ = _values_and_grads(fn, inputs, 3, reference_backend)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-10, atol=1e-10)
+    for grad, expected in zip(grads, ref_grads):
+        np.testing.assert_allclose(grad.numpy(), expected.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("cfg", [(2, None, "valid"), (3, 2, "same"), ((3, 2), 1, "same")])
+def test_max_pool_float32_wide_channels_match_reference(backend, cfg):
+    """11 channels: one 8-channel SIMD block and a scalar tail; ties and NaNs included, so
+    the maximum, the position it is taken from and the routed gradient must all agree."""
+    pool, strides, padding = cfg
+    rng = np.random.default_rng(21)
+    x = rng.integers(-3, 4, (2, 7, 6, 11)).astype(np.float32)     # many ties
+    x[0, 1, 1, 2] = x[1, 4, 3, 9] = x[1, 0, 0, 0] = np.nan
+    fn = lambda a: tc.max_pool2d(a, pool, strides, padding)  # noqa: E731
+    out, (gx,), _ = _values_and_grads(fn, (x,), 4)
+    ref, (ref_gx,), _ = _values_and_grads(fn, (x,), 4, reference_backend)
+    assert out.dtype == np.float32 and gx.dtype == np.float32
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_allclose(gx.numpy(), ref_gx.numpy(), rtol=1e-6, atol=1e-6)
 
 
 # ---- errors: raised by the front end, before any kernel runs -----------------------------

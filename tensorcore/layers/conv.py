@@ -7,11 +7,10 @@ import numbers
 import numpy as np
 
 import tensorcore as tc
-from tensorcore import activations, initializers
+from tensorcore import activations
 from tensorcore.autograd import custom_op, needs_grad
 from tensorcore.backend import current as current_backend
-from tensorcore.layers.base import Layer
-from tensorcore.layers.dense import _relu_mask
+from tensorcore.layers.dense import KernelBiasLayer, _relu_mask
 from tensorcore.ops_conv import conv_output_length
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -65,7 +64,7 @@ def bias_activation(z: tc.Tensor, bias: tc.Tensor | None, activation) -> tc.Tens
     return activation(z)
 
 
-class _Conv(Layer):
+class _Conv(KernelBiasLayer):
     """Shared body of Conv1D / Conv2D."""
 
     rank = 2
@@ -93,12 +92,7 @@ class _Conv(Layer):
         self.filters = int(filters)
         self.padding = padding.lower()
         self.groups = int(groups)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel: tc.Tensor | None = None
-        self.bias: tc.Tensor | None = None
+        self._set_kernel_bias(activation, use_bias, kernel_initializer, bias_initializer)
 
     def _check_shape(self, shape: tuple) -> None:
         rank = self.rank + 2
@@ -142,14 +136,6 @@ class _Conv(Layer):
         """conv(inputs, kernel) + bias, before the activation."""
         return bias_activation(self._conv(inputs), self.bias, activations.get("linear"))
 
-    @property
-    def output_activation(self) -> str | None:
-        """Name of the built-in activation, or None for a custom one."""
-        try:
-            return activations.serialize(self.activation)
-        except ValueError:
-            return None
-
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         """(batch, *spatial output sizes, filters)."""
         self._check_shape(input_shape)
@@ -177,11 +163,8 @@ class _Conv(Layer):
             "padding": self.padding,
             "dilation_rate": list(self.dilation_rate),
             "groups": self.groups,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
         })
+        config.update(self._kernel_bias_config())
         return config
 
 

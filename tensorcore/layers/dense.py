@@ -46,7 +46,36 @@ def _dense_fused(inputs: tc.Tensor, kernel: tc.Tensor, bias: tc.Tensor,
     return custom_op(out, (inputs, kernel, bias), backward, "dense")
 
 
-class Dense(Layer):
+class KernelBiasLayer(Layer):
+    """Settings shared by the layers computing ``activation(f(inputs, kernel) + bias)``
+    (Dense, Conv1D, Conv2D): activation, use_bias, the two initializers, and the fused-loss
+    hook output_activation."""
+
+    def _set_kernel_bias(self, activation, use_bias: bool, kernel_initializer,
+                         bias_initializer) -> None:
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel: tc.Tensor | None = None
+        self.bias: tc.Tensor | None = None
+
+    @property
+    def output_activation(self) -> str | None:
+        """Name of the built-in activation, or None for a custom one."""
+        try:
+            return activations.serialize(self.activation)
+        except ValueError:
+            return None
+
+    def _kernel_bias_config(self) -> dict:
+        return {"activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer)}
+
+
+class Dense(KernelBiasLayer):
     """Densely connected layer: ``activation(inputs @ kernel + bias)``."""
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
@@ -56,12 +85,7 @@ class Dense(Layer):
             raise ValueError(f"Dense: units must be a positive int. Received: units={units!r}")
         super().__init__(input_shape=input_shape, **kwargs)
         self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel: tc.Tensor | None = None
-        self.bias: tc.Tensor | None = None
+        self._set_kernel_bias(activation, use_bias, kernel_initializer, bias_initializer)
 
     def build(self, input_shape: tuple) -> None:
         """Create kernel (input_dim, units) and bias (units,)."""
@@ -115,14 +139,6 @@ class Dense(Layer):
                 and x.shape[0] > 0 and (activation is None
                                         or hasattr(current_backend(), "relu_backward")))
 
-    @property
-    def output_activation(self) -> str | None:
-        """Name of the built-in activation, or None for a custom one."""
-        try:
-            return activations.serialize(self.activation)
-        except ValueError:
-            return None
-
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         """Same as the input shape with the last axis replaced by units."""
         return tuple(input_shape[:-1]) + (self.units,)
@@ -130,11 +146,6 @@ class Dense(Layer):
     def get_config(self) -> dict:
         """Constructor arguments as a JSON-ready dict."""
         config = super().get_config()
-        config.update({
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-        })
+        config["units"] = self.units
+        config.update(self._kernel_bias_config())
         return config

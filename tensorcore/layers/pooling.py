@@ -8,6 +8,13 @@ from tensorcore.layers.conv import _tuple
 from tensorcore.ops_conv import conv_output_length
 
 
+def _check_rank(layer: Layer, rank: int, shape: tuple) -> None:
+    """ValueError naming the layer unless inputs are (batch, *rank spatial axes, channels)."""
+    if len(shape) != rank + 2:
+        raise ValueError(f"{layer.name} ({type(layer).__name__}): expected inputs of rank "
+                         f"{rank + 2}. Received: input_shape={tuple(shape)}")
+
+
 class _Pooling(Layer):
     rank = 2
     kind = "max"
@@ -22,21 +29,16 @@ class _Pooling(Layer):
         self.padding = padding.lower()
         super().__init__(**kwargs)
 
-    def _check_shape(self, shape: tuple) -> None:
-        if len(shape) != self.rank + 2:
-            raise ValueError(f"{self.name} ({type(self).__name__}): expected inputs of rank "
-                             f"{self.rank + 2}. Received: input_shape={tuple(shape)}")
-
     def call(self, inputs: tc.Tensor, training: bool = False) -> tc.Tensor:
         """Pooled inputs."""
-        self._check_shape(tuple(inputs.shape))
+        _check_rank(self, self.rank, inputs.shape)
         op = {("max", 1): tc.max_pool1d, ("max", 2): tc.max_pool2d,
               ("avg", 1): tc.avg_pool1d, ("avg", 2): tc.avg_pool2d}[self.kind, self.rank]
         return op(inputs, self.pool_size, self.strides, self.padding)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         """(batch, *pooled sizes, channels)."""
-        self._check_shape(input_shape)
+        _check_rank(self, self.rank, input_shape)
         sizes = []
         for n, k, s in zip(input_shape[1:-1], self.pool_size, self.strides):
             size = None if n is None else conv_output_length(n, k, s, self.padding)
@@ -94,18 +96,14 @@ class _GlobalPooling(Layer):
 
     def call(self, inputs: tc.Tensor, training: bool = False) -> tc.Tensor:
         """Mean or max over the spatial axes."""
-        if inputs.ndim != self.rank + 2:
-            raise ValueError(f"{self.name} ({type(self).__name__}): expected inputs of rank "
-                             f"{self.rank + 2}. Received: input_shape={tuple(inputs.shape)}")
+        _check_rank(self, self.rank, inputs.shape)
         op = {("avg", 1): tc.global_avg_pool1d, ("avg", 2): tc.global_avg_pool2d,
               ("max", 1): tc.global_max_pool1d, ("max", 2): tc.global_max_pool2d}
         return op[self.kind, self.rank](inputs, keepdims=self.keepdims)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         """(batch, channels), or with the spatial axes kept as 1."""
-        if len(input_shape) != self.rank + 2:
-            raise ValueError(f"{self.name} ({type(self).__name__}): expected inputs of rank "
-                             f"{self.rank + 2}. Received: input_shape={tuple(input_shape)}")
+        _check_rank(self, self.rank, input_shape)
         if self.keepdims:
             return (input_shape[0],) + (1,) * self.rank + (input_shape[-1],)
         return (input_shape[0], input_shape[-1])
