@@ -36,7 +36,7 @@ SIGNATURES = {
     "astype": (["x", "dtype"], ["copy", "device"]), "can_cast": (["from_", "to"], []),
     "finfo": (["type"], []), "iinfo": (["type"], []),
     "concat": (["arrays"], ["axis"]), "stack": (["arrays"], ["axis"]),
-    "expand_dims": (["x"], ["axis"]), "flip": (["x"], ["axis"]),
+    "expand_dims": (["x", "axis"], []), "flip": (["x"], ["axis"]),
     "reshape": (["x", "shape"], ["copy"]), "squeeze": (["x", "axis"], []),
     "roll": (["x", "shift"], ["axis"]), "moveaxis": (["x", "source", "destination"], []),
     "unstack": (["x"], ["axis"]), "permute_dims": (["x", "axes"], []),

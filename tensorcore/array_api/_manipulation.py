@@ -57,7 +57,7 @@ def unstack(x: Tensor, /, *, axis: int = 0) -> tuple:
     return tuple(x[lead + (i,)] for i in range(x.shape[axis]))
 
 
-def expand_dims(x: Tensor, /, *, axis: int = 0) -> Tensor:
+def expand_dims(x: Tensor, /, axis: int = 0) -> Tensor:
     """x with a new size-1 axis at position axis."""
     if not -x.ndim - 1 <= axis <= x.ndim:
         raise IndexError(f"expand_dims: axis {axis} is out of range for the result of rank "
