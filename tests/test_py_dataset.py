@@ -77,7 +77,10 @@ def test_bad_pydataset_arguments():
 
 
 SCRIPT = textwrap.dedent("""
-    import os, sys, threading, time
+    import os, signal, sys, threading, time
+    # Python's own Ctrl-C handler, whatever the launcher left (a shell's background job
+    # starts with SIGINT ignored, and Python then keeps it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     import tensorcore as tc
     from tensorcore import layers, models

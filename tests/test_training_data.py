@@ -206,7 +206,16 @@ def test_inconsistent_generator_batches_fail_and_keep_finished_steps(second, mes
         np.testing.assert_array_equal(wa, wb)  # the first, finished step is kept
 
 
-def test_ctrl_c_during_a_weight_update_lets_the_step_finish():
+@pytest.fixture
+def default_sigint():
+    """Python's own Ctrl-C handler for the test, whatever the launcher left: a shell's
+    background job starts with SIGINT ignored, and then no KeyboardInterrupt can arrive."""
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, saved)
+
+
+def test_ctrl_c_during_a_weight_update_lets_the_step_finish(default_sigint):
     """SIGINT arriving after the first of four weights was updated: fit raises
     KeyboardInterrupt only once all four have their step (never half a step)."""
     x, y = _data(64)
