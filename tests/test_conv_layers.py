@@ -217,3 +217,66 @@ def test_channel_mismatch_after_build():
     layer(np.zeros((1, 5, 5, 2), np.float32))
     with pytest.raises(ValueError, match="expected 2 input channels"):
         layer(np.zeros((1, 5, 5, 3), np.float32))
+
+
+def _torch_chapter5(weights):
+    """The chapter-5 network in PyTorch (NCHW) holding our weights; flattens in NHWC order
+    as our Flatten does."""
+    nn = torch.nn
+    convs = [nn.Conv2d(1, 32, 3), nn.Conv2d(32, 64, 3), nn.Conv2d(64, 64, 3)]
+    dense = [nn.Linear(576, 64), nn.Linear(64, 10)]
+    with torch.no_grad():
+        for module, (kernel, bias) in zip(convs + dense, zip(weights[::2], weights[1::2])):
+            k = np.transpose(kernel, (3, 2, 0, 1)) if kernel.ndim == 4 else kernel.T
+            module.weight.copy_(torch.from_numpy(np.ascontiguousarray(k)))
+            module.bias.copy_(torch.from_numpy(bias))
+    pool, relu = nn.functional.max_pool2d, nn.functional.relu
+
+    def forward(x):
+        x = pool(relu(convs[0](x)), 2)
+        x = pool(relu(convs[1](x)), 2)
+        x = relu(convs[2](x)).permute(0, 2, 3, 1).flatten(1)
+        return dense[1](relu(dense[0](x)))
+
+    params = [p for m in convs + dense for p in (m.weight, m.bias)]
+    return forward, params
+
+
+def _as_ours(params):
+    """PyTorch parameters back in our layouts (HWIO kernels, (in, out) Dense kernels)."""
+    out = []
+    for p in params:
+        a = p.detach().numpy()
+        out.append(np.transpose(a, (2, 3, 1, 0)) if a.ndim == 4 else a.T if a.ndim == 2 else a)
+    return out
+
+
+def test_chapter5_fit_steps_match_torch(backend):
+    """Three model.fit steps of the chapter-5 listing (batches 64, 64 and a partial 32,
+    unshuffled) move every weight as the same network in PyTorch does under Keras's RMSprop
+    (v = 0.9 v + 0.1 g^2, w -= 1e-3 g / sqrt(v + 1e-7)) and the mean softmax crossentropy:
+    checks the conv/pool/dense gradients, the partial-batch mean and the update together."""
+    rng = np.random.default_rng(3)
+    x = rng.random((160, 28, 28, 1), dtype=np.float32)
+    y = tc.utils.to_categorical(rng.integers(0, 10, 160), 10)
+    tc.random.seed(1)
+    model = _convnet()
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    forward, params = _torch_chapter5(model.get_weights())
+    velocity = [torch.zeros_like(p) for p in params]
+    losses = []
+    for start in range(0, 160, 64):
+        xb = torch.from_numpy(np.ascontiguousarray(np.moveaxis(x[start:start + 64], -1, 1)))
+        yb = torch.from_numpy(y[start:start + 64])
+        loss = -(yb * torch.log_softmax(forward(xb), dim=1)).sum(dim=1).mean()
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            for p, g, v in zip(params, grads, velocity):
+                v.mul_(0.9).add_(0.1 * g * g)
+                p.sub_(1e-3 * g / torch.sqrt(v + 1e-7))
+        losses.append(loss.item() * len(yb))
+    history = model.fit(x, y, batch_size=64, epochs=1, shuffle=False, verbose=0)
+    assert history.history["loss"][0] == pytest.approx(sum(losses) / 160, rel=1e-4)
+    for ours, theirs in zip(model.get_weights(), _as_ours(params)):
+        assert ours.dtype == np.float32
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=2e-5)

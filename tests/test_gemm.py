@@ -4,6 +4,7 @@ called through the cffi extension, against np.matmul."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,7 +36,8 @@ def _c_sources() -> list[str]:
 
 @pytest.mark.parametrize("no_simd", [False, True], ids=["simd", "no_simd"])
 def test_c_harness(tmp_path, no_simd):
-    """Compile tests/c/test_gemm.c with the GEMM sources and run it (all levels)."""
+    """Compile tests/c/test_gemm.c with the GEMM sources and run it (every SIMD level of
+    the CPU, and TENSORCORE_GEMM_ISA forced below it)."""
     cc = _c_compiler()
     if cc is None:
         pytest.skip("no C compiler")
@@ -50,7 +52,11 @@ def test_c_harness(tmp_path, no_simd):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "all levels passed" in run.stdout
     if no_simd:
-        assert "level=avx" not in run.stdout
+        assert "kernels: avx" not in run.stdout
+    elif "kernels: avx" in run.stdout:
+        # TENSORCORE_GEMM_ISA=generic below an AVX level: the portable kernel, SIMD packing
+        assert re.search(r"gemm_isa=generic\ntest_gemm: level=avx\w+ kernels: generic \S+ f32 "
+                         r"\| generic \S+ f64.*\n.*: \d+ checks, 0 failures", run.stdout)
 
 
 def test_thread_pool_stress(tmp_path):

@@ -3,9 +3,12 @@
  * Build (from the repo root):
  *   gcc -O2 -std=c11 -pthread -Icsrc csrc/gemm*.c csrc/cpu.c csrc/threads.c csrc/error.c \
  *       tests/c/test_gemm.c -lm -o test_gemm
- * Run without TENSORCORE_SIMD set, it re-runs itself once per SIMD level
- * (generic, avx2, avx512); with it set, it tests that level only. Exit status is
- * nonzero when any check fails.
+ * Run without TENSORCORE_SIMD / TENSORCORE_GEMM_ISA set, it re-runs itself once per SIMD
+ * level the CPU has (generic, avx2, avx512; a level above the CPU's is skipped: it would
+ * rerun the one below), then with the GEMM kernel family alone forced below the SIMD level
+ * (TENSORCORE_GEMM_ISA=generic: SIMD packing feeding the portable kernel; avx2 on an
+ * AVX-512 CPU). With either variable set, it tests that configuration only. Exit status
+ * is nonzero when any check fails.
  *
  * Every operand lives in a malloc'd buffer exactly as large as its strides need, so a
  * read or write outside the matrix lands outside the allocation (run under ASan or
@@ -367,6 +370,14 @@ static void test_matmul(void)
 static int run_all(void)
 {
     const char *level = tc_simd_level();
+    const char *want = getenv("TENSORCORE_SIMD");
+    if (want != NULL && getenv("TENSORCORE_GEMM_ISA") == NULL && strcmp(want, level) != 0) {
+        printf("test_gemm: level=%s skipped (the CPU or build stops at %s)\n", want, level);
+        return 0;
+    }
+    const char *isa = getenv("TENSORCORE_GEMM_ISA");
+    if (isa != NULL)
+        printf("test_gemm: gemm_isa=%s\n", isa);
     printf("test_gemm: level=%s kernels: %s | %s | %s | %s\n", level,
            tc_gemm_kernel_name(TC_FLOAT32), tc_gemm_kernel_name(TC_FLOAT64),
            tc_gemm_kernel_name(TC_INT32), tc_gemm_kernel_name(TC_INT64));
@@ -383,33 +394,45 @@ static int run_all(void)
     return g_failures == 0 ? 0 : 1;
 }
 
+/* Runs this binary again with environment variable `name` set to `value`; 0 on success. */
+static int rerun(char **argv, const char *name, const char *value)
+{
+    fflush(stdout);
+    const pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        return 1;
+    }
+    if (pid == 0) {
+        setenv(name, value, 1);
+        execv("/proc/self/exe", argv);
+        perror("execv");
+        _exit(2);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "test_gemm: %s=%s FAILED\n", name, value);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
-    if (getenv("TENSORCORE_SIMD") != NULL)
+    if (getenv("TENSORCORE_SIMD") != NULL || getenv("TENSORCORE_GEMM_ISA") != NULL)
         return run_all();
     /* Re-run this binary once per level so every kernel is tested on this machine. */
     const char *levels[3] = {"generic", "avx2", "avx512"};
     int status_all = 0;
-    for (int i = 0; i < 3; ++i) {
-        fflush(stdout);
-        const pid_t pid = fork();
-        if (pid < 0) {
-            perror("fork");
-            return 2;
-        }
-        if (pid == 0) {
-            setenv("TENSORCORE_SIMD", levels[i], 1);
-            execv("/proc/self/exe", argv);
-            perror("execv");
-            _exit(2);
-        }
-        int status = 0;
-        if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "test_gemm: level %s FAILED\n", levels[i]);
-            status_all = 1;
-        }
-    }
+    for (int i = 0; i < 3; ++i)
+        status_all |= rerun(argv, "TENSORCORE_SIMD", levels[i]);
+    /* The GEMM-only switch below the SIMD level: the packing still takes its SIMD paths. */
+    const char *hw = tc_simd_level();
+    if (strcmp(hw, "generic") != 0)
+        status_all |= rerun(argv, "TENSORCORE_GEMM_ISA", "generic");
+    if (strcmp(hw, "avx512") == 0)
+        status_all |= rerun(argv, "TENSORCORE_GEMM_ISA", "avx2");
     printf("test_gemm: %s\n", status_all ? "FAILED" : "all levels passed");
     return status_all;
 }
