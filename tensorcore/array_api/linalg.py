@@ -1,8 +1,8 @@
 """The array API `linalg` extension, the part a tensor engine of this kind provides:
 matmul, matrix_transpose, vecdot, tensordot, vector_norm, matrix_norm (every ord), svdvals,
-matrix_rank, outer, diagonal, trace, cross. Factorizations and solvers (cholesky, qr, svd, eigh, inv,
-solve, det, ...) are out of scope (docs/array-api.md). Everything is composed from
-tensorcore's ops and kernels; svdvals is a kernel of its own (one-sided Jacobi,
+matrix_rank, outer, diagonal, trace, cross. Factorizations and solvers (cholesky, qr, svd,
+eigh, inv, solve, det, ...) are out of scope (docs/array-api.md). Everything is composed
+from tensorcore's ops and kernels; svdvals is a kernel of its own (one-sided Jacobi,
 csrc/svdvals.c and tensorcore/kernels/svd.py)."""
 
 from __future__ import annotations
