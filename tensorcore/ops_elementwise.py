@@ -17,7 +17,8 @@ from . import _optable as optable
 from . import dtypes
 from ._dispatch import (accept_array, broadcast_shapes, cast, check_dtype, expand, is_scalar,
                         scalar_array)
-from ._tape import attach, is_grad_enabled, needs_grad
+from ._tape import _state as _tape_state
+from ._tape import attach, needs_grad
 from .backend import current as backend
 from .tensor import Tensor, as_tensor
 
@@ -88,25 +89,50 @@ def _binary_kernel(op: str, a: np.ndarray, b: np.ndarray, dtype: np.dtype,
 
 
 # float ops of one dtype and shape skip promotion (the common case in training)
+_FAST_DTYPES = frozenset((dtypes.float32, dtypes.float64))
 _FAST_BINARY = frozenset(op.name for op in optable.family(optable.BINARY)
                          if not op.bool_result and op.dtypes not in _INTEGER_RULES)
 
 
+def _fast_binary_function(op: str, rule):
+    """The public function of a float binary op, with the small-tensor fast path inline.
+
+    Two Tensors (not subclasses) of one float dtype and one shape -- the common case in
+    training -- need no promotion, broadcasting or casting: the constructor validated
+    both arrays, so the function allocates the output, runs the kernel and records the
+    tape node itself (what Tensor._wrap and attach do, spelled out: this runs once per op
+    and every call level costs as much as the kernel on a 4x4 tensor). Everything else
+    goes through _binary, which validates before any kernel runs."""
+    new, empty_like, state = Tensor.__new__, np.empty_like, _tape_state
+
+    def function(a: Any, b: Any) -> Tensor:
+        if a.__class__ is Tensor and b.__class__ is Tensor:
+            da = a.data
+            db = b.data
+            dtype = da.dtype
+            if dtype is db.dtype and dtype in _FAST_DTYPES and da.shape == db.shape:
+                out = empty_like(da)
+                backend().binary(op, da, db, out)  # size 0: the kernels return at once
+                result = new(Tensor)
+                result.data = out
+                result.grad = None
+                result._version = 0
+                if (a.requires_grad or b.requires_grad) and rule is not None \
+                        and state.enabled:
+                    # attach(result, (a, b), rule, op), inline
+                    result.requires_grad = True
+                    result._node = (rule, op, (0, a._version, b._version))
+                    result._parents = (a, b)
+                else:
+                    result.requires_grad = False
+                    result._node = None
+                    result._parents = ()
+                return result
+        return _binary(op, a, b, rule)
+    return function
+
+
 def _binary(op: str, a: Any, b: Any, rule=None) -> Tensor:
-    if a.__class__ is Tensor and b.__class__ is Tensor:
-        # Fast path: two float tensors of one dtype and shape (the common case in training).
-        da, db = a.data, b.data
-        if da.shape == db.shape and da.dtype == db.dtype and da.dtype.kind == "f" \
-                and op in _FAST_BINARY:
-            # empty_like: half the cost of np.empty(shape, dtype) on small arrays
-            out = np.empty_like(da)
-            if out.size:
-                backend().binary(op, da, db, out)
-            result = Tensor._wrap(out)
-            if rule is not None and (a.requires_grad or b.requires_grad) and \
-                    is_grad_enabled():
-                attach(result, (a, b), rule, op)
-            return result
     ta, tb, dtype = _promote(op, a, b)
     if op in _NO_BOOL:
         for x, t in ((a, ta), (b, tb)):
@@ -207,9 +233,11 @@ def _table_function(op: optable.OpDef):
             return _unary(name, x, rule)
     elif op.family == optable.BINARY:
         rule = None if op.grad is None else _binary_rule(op.grad)
-
-        def function(a: Any, b: Any) -> Tensor:
-            return _binary(name, a, b, rule)
+        if name in _FAST_BINARY:
+            function = _fast_binary_function(name, rule)
+        else:
+            def function(a: Any, b: Any) -> Tensor:
+                return _binary(name, a, b, rule)
     else:
         impl = op.impl
 

@@ -41,6 +41,7 @@ _REDUCE_OPS = {
 _ARG_OPS = {"argmax": lib.TC_ARGMAX, "argmin": lib.TC_ARGMIN}
 
 _from_buffer = ffi.from_buffer
+_binary_flat = lib.tc_py_binary_flat
 _cast = ffi.cast
 _NULL = ffi.NULL
 
@@ -63,10 +64,12 @@ def binary(op: str, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
     """out = a <op> b elementwise (inputs already broadcast to out.shape)."""
     code = _BINARY_OPS[op]
     dtype = _DTYPE_CODES[a.dtype]
-    if a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous:
-        status = lib.tc_py_binary_flat(code, dtype, out.size, _from_buffer(out),
-                                       _from_buffer(a), _from_buffer(b))
-    else:
+    try:
+        # One flat loop when all three are C-contiguous: from_buffer refuses (ValueError)
+        # any array that is not, which costs less than asking each array's flags first.
+        status = _binary_flat(code, dtype, out.size, _from_buffer(out), _from_buffer(a),
+                              _from_buffer(b))
+    except ValueError:
         status = lib.tc_py_binary(code, dtype, out.ndim, out.shape, _ptr(out), out.strides,
                                   _ptr(a), a.strides, _ptr(b), b.strides)
     if status:
