@@ -78,3 +78,40 @@ def test_bad_operands_still_raise_before_any_kernel(backend):
     # mixed dtypes leave the fast path and promote as NumPy does
     mixed = a + tc.tensor(np.ones((2, 3), np.float64))
     assert mixed.dtype == np.float64
+
+
+# ---- the training step's shortcuts -----------------------------------------------------
+
+def test_dense_backward_from_arrays_equals_tensor_op_rule():
+    """Without create_graph the fused Dense node computes its gradients straight from the
+    backend; with it, through Tensor ops. Same kernels on the same operands: bit-identical."""
+    from tensorcore import layers
+    rng = np.random.default_rng(2)
+    with tc.backend.using("c"):
+        for activation in ("relu", None):
+            layer = layers.Dense(7, activation=activation)
+            layer.build((None, 5))
+            x = tc.tensor(rng.standard_normal((6, 5)).astype(np.float32), requires_grad=True)
+            upstream = tc.tensor(rng.standard_normal((6, 7)).astype(np.float32))
+            targets = [x, layer.kernel, layer.bias]
+            direct = tc.autograd.grad((layer(x) * upstream).sum(), targets)
+            recorded = tc.autograd.grad((layer(x) * upstream).sum(), targets,
+                                        create_graph=True)
+            for a, b in zip(direct, recorded):
+                assert a.dtype == np.float32 and a.grad_fn is None
+                np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("make", [np.ascontiguousarray, lambda a: np.asfortranarray(a)],
+                         ids=["c-contiguous", "fortran"])
+def test_batch_gather_matches_general_gather(backend, make):
+    from tensorcore.models.data_adapters import take_rows
+    from tensorcore.ops_index import gather_array
+    data = make(np.arange(60, dtype=np.float32).reshape(12, 5))
+    order = np.random.default_rng(3).permutation(12)
+    for start, stop in ((0, 5), (5, 12), (12, 12)):
+        got = take_rows(data, start, stop, order)
+        want = gather_array(data, (order[start:stop],), "fit")
+        assert got.dtype == data.dtype and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(got, data[order[start:stop]])

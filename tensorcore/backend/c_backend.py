@@ -48,8 +48,14 @@ _NULL = ffi.NULL
 
 def _ptr(a: np.ndarray):
     """Return a cffi pointer to a's element at index 0 (any strides)."""
-    if a.flags.c_contiguous:
+    flags = a.flags
+    if flags.c_contiguous:
         return _from_buffer(a)
+    if flags.f_contiguous:
+        # a transposed C-contiguous array (x.T, W.T in the backward GEMMs): its transpose
+        # is C-contiguous and starts at the same element, and from_buffer costs far less
+        # than ctypes
+        return _from_buffer(a.T)
     return _cast("char *", a.ctypes.data)
 
 

@@ -36,6 +36,8 @@ import warnings
 import numpy as np
 
 import tensorcore as tc
+from tensorcore import dtypes
+from tensorcore.backend import current as current_backend
 from tensorcore.ops_index import gather_array
 
 # ---------------------------------------------------------------------- nested structures
@@ -230,7 +232,16 @@ def take_rows(array: np.ndarray, start: int, stop: int, order: np.ndarray | None
         return array[start:stop]
     rows = np.ascontiguousarray(order[start:stop], dtype=np.int64)
     # Our gather kernels for any dtype and layout (a threaded memcpy per row when the array
-    # is C-contiguous: the batch gather is memory-latency bound).
+    # is C-contiguous: the batch gather is memory-latency bound). `order` is a permutation
+    # of the array's rows, so a C-contiguous array goes straight to the row gather (which
+    # still checks every index) without planning a general advanced-index key.
+    take = getattr(current_backend(), "take_rows", None)
+    if take is not None and array.ndim and array.flags.c_contiguous \
+            and array.dtype in dtypes.SUPPORTED and len(order) == len(array):
+        out = np.empty((len(rows),) + array.shape[1:], array.dtype)
+        if out.size:
+            take(array, rows, out)
+        return out
     return gather_array(array, (rows,), "fit")
 
 

@@ -220,6 +220,9 @@ class Optimizer:
     @staticmethod
     def _as_gradient(gradient, variable: tc.Tensor) -> tc.Tensor:
         """Gradient as a detached tensor of the variable's dtype."""
+        if gradient.__class__ is tc.Tensor and gradient._node is None \
+                and not gradient.requires_grad and gradient.data.dtype == variable.data.dtype:
+            return gradient     # already one (what autograd.grad gives): no new wrapper
         return tc.as_tensor(gradient, variable.dtype).detach()
 
     def _clip(self, grads: list[tc.Tensor]) -> list[tc.Tensor]:
