@@ -3,7 +3,9 @@
 # Cross-compiles the C library with its C API test program (tests/c/test_capi.c) and the
 # GEMM harness (tests/c/test_gemm.c) for aarch64 with Debian's gcc-aarch64-linux-gnu and
 # runs them under qemu-user: the NEON micro-kernels (f32 8x12, f64 8x6) and the generic
-# ones. Skipped with a message when the tools are missing and cannot be installed.
+# ones, and (test_capi) the NEON float32 arithmetic and sum loops (csrc/neon_loops.c), checked
+# exactly against scalar references. Skipped with a message when the tools are missing and
+# cannot be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -6,6 +6,8 @@
  * gcc versions them with a run-time overlap check instead. */
 #include <math.h>
 
+#include "gemm_internal.h"
+#include "neon_loops.h"
 #include "tc_internal.h"
 
 static inline int32_t tc_ipow32(int32_t base, int32_t exponent)
@@ -177,11 +179,31 @@ TC_SHIFT_FUNCS(i64, int64_t, uint64_t, 64)
     TC_BINARY_LOOP(tcb_floor_divide_##SUF, T, T, tc_floor_divide_##SUF(x, y))           \
     TC_BINARY_LOOP(tcb_remainder_##SUF, T, T, tc_remainder_##SUF(x, y))
 
-#define TC_FLOAT_LOOPS(SUF, T, POW)                                                     \
-    TC_BINARY_LOOP(tcb_add_##SUF, T, T, x + y)                                          \
-    TC_BINARY_LOOP(tcb_subtract_##SUF, T, T, x - y)                                     \
-    TC_BINARY_LOOP(tcb_multiply_##SUF, T, T, x * y)                                     \
-    TC_BINARY_LOOP(tcb_divide_##SUF, T, T, x / y)                                       \
+/* The four arithmetic ops: ARITH(NAME, T, EXPR, NEON_OP) defines the loop NAME. Plain
+ * for every dtype; for float32 on AArch64, unit-stride and scalar-broadcast runs go to
+ * the NEON loops (neon_loops.c) unless TENSORCORE_SIMD lowered the level. */
+#define TC_ARITH_PLAIN(NAME, T, EXPR, NEON_OP) TC_BINARY_LOOP(NAME, T, T, EXPR)
+#ifdef TC_HAVE_NEON_LOOPS
+#define TC_ARITH_F32(NAME, T, EXPR, NEON_OP)                                            \
+    TC_BINARY_LOOP(NAME##_c, T, T, EXPR)                                                \
+    static void NAME(char *const *p, const int64_t *s, int64_t n, const void *params)  \
+    {                                                                                   \
+        if (s[0] == 1 && tc_simd_level_id() == TC_SIMD_NEON                            \
+            && tc_neon_binary_f32(NEON_OP, (float *)p[0], (const float *)p[1], s[1],    \
+                                  (const float *)p[2], s[2], n)) {                      \
+            return;                                                                     \
+        }                                                                               \
+        NAME##_c(p, s, n, params);                                                      \
+    }
+#else
+#define TC_ARITH_F32 TC_ARITH_PLAIN
+#endif
+
+#define TC_FLOAT_LOOPS(SUF, T, POW, ARITH)                                              \
+    ARITH(tcb_add_##SUF, T, x + y, TC_NEON_ADD)                                         \
+    ARITH(tcb_subtract_##SUF, T, x - y, TC_NEON_SUB)                                    \
+    ARITH(tcb_multiply_##SUF, T, x * y, TC_NEON_MUL)                                    \
+    ARITH(tcb_divide_##SUF, T, x / y, TC_NEON_DIV)                                      \
     TC_BINARY_LOOP(tcb_power_##SUF, T, T, POW(x, y))                                    \
     TC_BINARY_LOOP(tcb_maximum_##SUF, T, T, TC_FMAX(x, y))                              \
     TC_BINARY_LOOP(tcb_minimum_##SUF, T, T, TC_FMIN(x, y))                              \
@@ -214,8 +236,8 @@ TC_SHIFT_FUNCS(i64, int64_t, uint64_t, 64)
     TC_BINARY_LOOP(tcb_bitwise_right_shift_##SUF, T, T, tc_rshift_##SUF(x, y))          \
     TC_COMPARE_LOOPS(SUF, T)
 
-TC_FLOAT_LOOPS(f32, float, powf)
-TC_FLOAT_LOOPS(f64, double, pow)
+TC_FLOAT_LOOPS(f32, float, powf, TC_ARITH_F32)
+TC_FLOAT_LOOPS(f64, double, pow, TC_ARITH_PLAIN)
 TC_FLOAT_MATH_LOOPS(f32, float, TC_MATH_F32)
 TC_FLOAT_MATH_LOOPS(f64, double, TC_MATH_F64)
 TC_INT_LOOPS(i32, int32_t, tc_ipow32)

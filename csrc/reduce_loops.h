@@ -9,6 +9,8 @@
 
 #include <math.h>
 
+#include "gemm_internal.h"
+#include "neon_loops.h"
 #include "tc_internal.h"
 
 typedef union {
@@ -96,13 +98,14 @@ typedef void (*tc_col_fn)(tc_acc *acc, const char *p, int64_t n, int64_t s, int6
 #define TC_SQDEV_ROW(v) (((v) - aux) * ((v) - aux))
 #define TC_SQDEV_COL(v) (((v) - aux[j]) * ((v) - aux[j]))
 
-/* Float passes: sum, max, min, squared deviation from aux, exp(x - aux). */
+/* Float passes: sum, max, min, squared deviation from aux, exp(x - aux). The sums are
+ * tc_{row,col}_sum_<dtype>_c; tc_{row,col}_sum_<dtype> below route float32 to NEON. */
 #define TC_FLOAT_REDUCE_LOOPS(SUF, T, EXPF)                                              \
-    TC_ROW_LOOP(tc_row_sum_##SUF, T, double, f, TC_IDENT, TC_ADD, 0.0)                   \
+    TC_ROW_LOOP(tc_row_sum_##SUF##_c, T, double, f, TC_IDENT, TC_ADD, 0.0)               \
     TC_ROW_LOOP(tc_row_max_##SUF, T, double, f, TC_IDENT, TC_FMAX, -INFINITY)            \
     TC_ROW_LOOP(tc_row_min_##SUF, T, double, f, TC_IDENT, TC_FMIN, INFINITY)             \
     TC_ROW_LOOP(tc_row_sqdev_##SUF, T, double, f, TC_SQDEV_ROW, TC_ADD, 0.0)             \
-    TC_COL_LOOP(tc_col_sum_##SUF, T, double, f, TC_IDENT, TC_ADD)                        \
+    TC_COL_LOOP(tc_col_sum_##SUF##_c, T, double, f, TC_IDENT, TC_ADD)                    \
     TC_COL_LOOP(tc_col_max_##SUF, T, double, f, TC_IDENT, TC_FMAX)                       \
     TC_COL_LOOP(tc_col_min_##SUF, T, double, f, TC_IDENT, TC_FMIN)                       \
     TC_COL_LOOP(tc_col_sqdev_##SUF, T, double, f, TC_SQDEV_COL, TC_ADD)                  \
@@ -138,6 +141,34 @@ typedef void (*tc_col_fn)(tc_acc *acc, const char *p, int64_t n, int64_t s, int6
 
 TC_FLOAT_REDUCE_LOOPS(f32, float, tc_exp_f32)
 TC_FLOAT_REDUCE_LOOPS(f64, double, exp)
+#define tc_row_sum_f64 tc_row_sum_f64_c
+#define tc_col_sum_f64 tc_col_sum_f64_c
+#ifdef TC_HAVE_NEON_LOOPS
+/* float32 sums on AArch64: the NEON folds (same order, same results) unless
+ * TENSORCORE_SIMD lowered the level. */
+static void tc_row_sum_f32(tc_acc *acc, const char *p, int64_t n, int64_t s, double aux)
+{
+    if (s == 1 && n >= 8 && tc_simd_level_id() == TC_SIMD_NEON) {
+        acc->f = acc->f + tc_neon_sum8_f32((const float *)p, n);
+        return;
+    }
+    tc_row_sum_f32_c(acc, p, n, s, aux);
+}
+
+static void tc_col_sum_f32(tc_acc *acc, const char *p, int64_t n, int64_t s, int64_t rows,
+                           int64_t rs, const double *aux)
+{
+    if (s == 1 && tc_simd_level_id() == TC_SIMD_NEON) {
+        tc_neon_col_sum_f32((double *)acc, p, n, rows, rs);
+        return;
+    }
+    tc_col_sum_f32_c(acc, p, n, s, rows, rs, aux);
+}
+#else
+#define tc_row_sum_f32 tc_row_sum_f32_c
+#define tc_col_sum_f32 tc_col_sum_f32_c
+#endif
+
 TC_INT_REDUCE_LOOPS(i32, int32_t)
 TC_INT_REDUCE_LOOPS(i64, int64_t)
 TC_INT_REDUCE_LOOPS(b, uint8_t)

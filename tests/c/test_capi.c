@@ -9,7 +9,8 @@
  * or write outside a view is an ASan error. Covers tc_binary (with zero-stride broadcast and
  * negative strides), tc_unary, tc_where, tc_clip, tc_copy (transposed, with casts),
  * tc_reduce, tc_argreduce, tc_matmul (batched, broadcast batch, transposed operands),
- * tc_softmax, tc_scatter_add, the thread pool at several thread counts, and the error
+ * tc_softmax, tc_scatter_add, the float32 arithmetic and sum loops at lengths around their
+ * SIMD blocks (exact; NEON on AArch64), the thread pool at several thread counts, and the error
  * returns (status + tc_last_error) for bad arguments. Exit status: number of failures. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -127,6 +128,124 @@ static void test_binary(void)
     CHECK(wrapped[0] == INT32_MIN, "int32 add must wrap, got %d", wrapped[0]);
 }
 
+/* Elements of got[o] (o < outer) differing from the double sum of a[o * so + i * si],
+ * i < inner, by more than tol (relative). */
+static int wrong_sums(const float *a, int64_t outer, int64_t inner, int64_t so, int64_t si,
+                      const float *got, double tol)
+{
+    int bad = 0;
+    for (int64_t o = 0; o < outer; o++) {
+        double want = 0;
+        for (int64_t i = 0; i < inner; i++) {
+            want += a[o * so + i * si];
+        }
+        bad += !close_f(got[o], want, tol);
+    }
+    return bad;
+}
+
+/* The float32 arithmetic loops at every length around the SIMD block sizes (1, 4, 16
+ * floats), for the stride cases that have vector paths (both unit, scalar b, scalar a),
+ * in place (out is a or b), a strided operand, and out overlapping a one element off (the
+ * sequential loop's result: vector paths must not take it). Each result must equal the
+ * float-rounded double result exactly (exact for + - * /: double holds 2 * 24 + 2 bits). */
+static float arith_ref(int op, float x, float y)
+{
+    const double dx = x, dy = y;
+    switch (op) {
+    case TC_ADD: return (float)(dx + dy);
+    case TC_SUBTRACT: return (float)(dx - dy);
+    case TC_MULTIPLY: return (float)(dx * dy);
+    default: return (float)(dx / dy);
+    }
+}
+
+static void test_arith_loops(void)
+{
+    const int ops[4] = {TC_ADD, TC_SUBTRACT, TC_MULTIPLY, TC_DIVIDE};
+    const int64_t lengths[] = {1, 3, 4, 5, 15, 16, 17, 31, 33, 71, 1000};
+    for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+        const int64_t n = lengths[li];
+        float *a = xmalloc(sizeof(float) * (size_t)(2 * n + 1));
+        float *b = xmalloc(sizeof(float) * (size_t)n);
+        float *out = xmalloc(sizeof(float) * (size_t)n);
+        float *want = xmalloc(sizeof(float) * (size_t)(n + 1));
+        for (int oi = 0; oi < 4; oi++) {
+            const int op = ops[oi];
+            /* kind: 0 unit/unit, 1 scalar b, 2 scalar a, 3 in place on a, 4 in place on b,
+             * 5 a with stride 2, 6 out = a + 1 (overlapping a one element off) */
+            for (int kind = 0; kind < 7; kind++) {
+                for (int64_t i = 0; i < 2 * n + 1; i++) {
+                    a[i] = (float)rnd();
+                }
+                for (int64_t i = 0; i < n; i++) {
+                    b[i] = (float)rnd() + 2.0f;     /* away from 0: no huge quotients */
+                }
+                int64_t shape = n, one = 1, zero = 0, two = 2;
+                const int64_t *sa = kind == 2 ? &zero : kind == 5 ? &two : &one;
+                const int64_t *sb = kind == 1 ? &zero : &one;
+                float *o = kind == 3 ? a : kind == 4 ? b : kind == 6 ? a + 1 : out;
+                /* the sequential loop's result; for kind 6, o[i] = a[i + 1] is written
+                 * before a[i + 1] is read, so each result feeds the next */
+                float carry = a[0];
+                for (int64_t i = 0; i < n; i++) {
+                    const float x = kind == 2 ? a[0] : kind == 5 ? a[2 * i] : kind == 6 ? carry
+                                                                                      : a[i];
+                    const float y = kind == 1 ? b[0] : b[i];
+                    want[i] = arith_ref(op, x, y);
+                    carry = want[i];
+                }
+                const int rc = tc_binary(op, TC_FLOAT32, 1, &shape, o, &one, a, sa, b, sb);
+                CHECK(rc == TC_OK, "arith op %d kind %d n %lld rc=%d (%s)", op, kind,
+                      (long long)n, rc, tc_last_error());
+                int bad = 0;
+                for (int64_t i = 0; i < n; i++) {
+                    bad += memcmp(&o[i], &want[i], sizeof(float)) != 0;
+                }
+                CHECK(bad == 0, "arith op %d kind %d n %lld: %d wrong elements", op, kind,
+                      (long long)n, bad);
+            }
+        }
+        free(a);
+        free(b);
+        free(out);
+        free(want);
+    }
+}
+
+/* float32 sums along the last axis (every length around the 8-lane fold) and along the
+ * first (row counts around the 4-row sweep, column counts around the vector width)
+ * against a double reference. */
+static void test_sum_loops(void)
+{
+    const int64_t sizes[] = {1, 3, 4, 7, 8, 9, 15, 16, 17, 100};
+    for (size_t ri = 0; ri < sizeof sizes / sizeof sizes[0]; ri++) {
+        for (size_t ci = 0; ci < sizeof sizes / sizeof sizes[0]; ci++) {
+            const int64_t rows = sizes[ri], cols = sizes[ci];
+            float *a = xmalloc(sizeof(float) * (size_t)(rows * cols));
+            for (int64_t i = 0; i < rows * cols; i++) {
+                a[i] = (float)rnd();
+            }
+            /* out strides per input axis; the reduced axis gets 0 */
+            int64_t shape[2] = {rows, cols}, as[2] = {cols, 1}, ros[2] = {1, 0}, cos_[2] = {0, 1};
+            float *row_sums = xmalloc(sizeof(float) * (size_t)rows);
+            float *col_sums = xmalloc(sizeof(float) * (size_t)cols);
+            int rc = tc_reduce(TC_REDUCE_SUM, TC_FLOAT32, 2, shape, 2u, row_sums, ros, a, as,
+                               0);
+            CHECK(rc == TC_OK, "row sums rc=%d (%s)", rc, tc_last_error());
+            rc = tc_reduce(TC_REDUCE_SUM, TC_FLOAT32, 2, shape, 1u, col_sums, cos_, a, as, 0);
+            CHECK(rc == TC_OK, "column sums rc=%d (%s)", rc, tc_last_error());
+            const int bad = wrong_sums(a, rows, cols, cols, 1, row_sums, 1e-6)
+                            + wrong_sums(a, cols, rows, 1, cols, col_sums, 1e-6);
+            CHECK(bad == 0, "sums of %lldx%lld: %d wrong", (long long)rows, (long long)cols,
+                  bad);
+            free(a);
+            free(row_sums);
+            free(col_sums);
+        }
+    }
+}
+
 static void test_unary_where_clip(void)
 {
     const int64_t n = 1000;
@@ -227,14 +346,7 @@ static void test_reduce(void)
     int64_t os[2] = {cols, 1};
     int rc = tc_reduce(TC_REDUCE_SUM, TC_FLOAT32, 2, shape, 1u, sums, os, a, as, 0);
     CHECK(rc == TC_OK, "reduce sum rc=%d (%s)", rc, tc_last_error());
-    int bad = 0;
-    for (int64_t c = 0; c < cols; c++) {
-        double want = 0;
-        for (int64_t r = 0; r < rows; r++) {
-            want += a[r * cols + c];
-        }
-        bad += !close_f(sums[c], want, 1e-5);
-    }
+    int bad = wrong_sums(a, cols, rows, 1, cols, sums, 1e-5);
     CHECK(bad == 0, "column sums: %d wrong", bad);
 
     float total[1], maxv[1];
@@ -454,6 +566,8 @@ int main(void)
     tc_set_num_threads(2);
     CHECK(tc_get_num_threads() == 2, "set/get threads");
     test_binary();
+    test_arith_loops();
+    test_sum_loops();
     test_unary_where_clip();
     test_copy();
     test_reduce();
