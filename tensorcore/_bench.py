@@ -175,19 +175,24 @@ def torch_epoch(torch, x, labels) -> None:
     """The same network, optimizer, batch and metric in PyTorch eager."""
     net = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(),
                               torch.nn.Linear(512, 10))
+    _torch_fit_epoch(torch, net, torch.from_numpy(x), torch.from_numpy(labels), 128)
+
+
+def _torch_fit_epoch(torch, net, x, labels, batch_size: int) -> None:
+    """One shuffled epoch of `net` on torch tensors with the settings of the tensorcore side:
+    RMSprop (Keras defaults), crossentropy on logits, loss and accuracy read every batch."""
     optimizer = torch.optim.RMSprop(net.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
-    tx, ty = torch.from_numpy(x), torch.from_numpy(labels)
     order = torch.randperm(len(x))
-    for start in range(0, len(x), 128):
-        index = order[start:start + 128]
-        outputs = net(tx[index])
-        loss = loss_fn(outputs, ty[index])
+    for start in range(0, len(x), batch_size):
+        index = order[start:start + batch_size]
+        outputs = net(x[index])
+        loss = loss_fn(outputs, labels[index])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         loss.item()
-        (outputs.argmax(1) == ty[index]).float().mean().item()
+        (outputs.argmax(1) == labels[index]).float().mean().item()
 
 
 def case_epoch():
@@ -324,18 +329,7 @@ def torch_convnet_epoch(torch, x_nchw, labels) -> None:
                         nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
                         nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(),
                         nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10))
-    optimizer = torch.optim.RMSprop(net.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
-    loss_fn = nn.CrossEntropyLoss()
-    order = torch.randperm(len(x_nchw))
-    for start in range(0, len(x_nchw), 64):
-        index = order[start:start + 64]
-        outputs = net(x_nchw[index])
-        loss = loss_fn(outputs, labels[index])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        loss.item()
-        (outputs.argmax(1) == labels[index]).float().mean().item()
+    _torch_fit_epoch(torch, net, x_nchw, labels, 64)
 
 
 def case_convnet_epoch(limit: int | None = None):

@@ -63,9 +63,15 @@ def get(identifier: str | Activation | None) -> Activation:
     )
 
 
+def name_of(activation: Activation) -> str | None:
+    """The registered name of an activation, or None for an unregistered callable (what a
+    layer's output_activation reports to the fused losses)."""
+    return REGISTRY.name_of(activation)
+
+
 def serialize(activation: Activation) -> str:
     """Return the registered name of an activation (for model configs)."""
-    name = REGISTRY.name_of(activation)
+    name = name_of(activation)
     if name is None:
         raise ValueError(
             "Cannot serialize a custom activation function; only built-in activations "

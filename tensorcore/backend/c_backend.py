@@ -9,6 +9,7 @@ everything, so a nonzero status here is an internal error and raises RuntimeErro
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -170,15 +171,18 @@ def scatter_add(out: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
         _fail("scatter_add", status)
 
 
+def _row_bytes(a: np.ndarray) -> int:
+    """Bytes in one row (one index along the first axis) of a C-contiguous array."""
+    return a.itemsize * math.prod(a.shape[1:])
+
+
 def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
     """out[i] = src[index[i]] along the first axis (optional interface function).
 
     src is C-contiguous with ndim >= 1, index a 1-D int64 array, out C-contiguous with shape
     (len(index),) + src.shape[1:] and src's dtype (any dtype: rows are copied as bytes).
     """
-    row_bytes = src.itemsize
-    for size in src.shape[1:]:
-        row_bytes *= size
+    row_bytes = _row_bytes(src)
     status = lib.tc_take_rows(src.shape[0], row_bytes, _ptr(src), row_bytes, index.size,
                               _cast("int64_t *", _ptr(index)), _ptr(out))
     if status:
@@ -188,9 +192,7 @@ def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
 def put_rows(out: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
     """out[index[i]] = src[i] along the first axis, in order (a repeated index keeps the last
     row). out and src C-contiguous of one dtype, src of shape (len(index),) + out.shape[1:]."""
-    row_bytes = out.itemsize
-    for size in out.shape[1:]:
-        row_bytes *= size
+    row_bytes = _row_bytes(out)
     status = lib.tc_put_rows(out.shape[0], row_bytes, _ptr(out), row_bytes, index.size,
                              _cast("int64_t *", _ptr(index)), _ptr(src))
     if status:
@@ -430,3 +432,13 @@ def searchsorted(sorted_: np.ndarray, values: np.ndarray, out: np.ndarray,
                                  1 if right else 0)
     if status:
         _fail("searchsorted", status)
+
+
+def svdvals(a: np.ndarray, out: np.ndarray) -> None:
+    """Singular values, descending, of each matrix of the C-contiguous float a (..., m, n)
+    into the C-contiguous out (..., min(m, n)) of a's dtype."""
+    m, n = a.shape[-2:]
+    batch = out.size // max(1, min(m, n))
+    status = lib.tc_svdvals(_DTYPE_CODES[a.dtype], batch, m, n, _ptr(a), _ptr(out))
+    if status:
+        _fail("svdvals", status)

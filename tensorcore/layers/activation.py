@@ -24,11 +24,8 @@ class Activation(Layer):
 
     @property
     def output_activation(self) -> str | None:
-        """Name of the built-in activation, or None for a custom one."""
-        try:
-            return activations.serialize(self.activation)
-        except ValueError:
-            return None
+        """Name of the built-in (or registered) activation, or None for a custom one."""
+        return activations.name_of(self.activation)
 
     def get_config(self) -> dict:
         """Constructor arguments as a JSON-ready dict."""

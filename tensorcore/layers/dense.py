@@ -99,11 +99,8 @@ class KernelBiasLayer(Layer):
 
     @property
     def output_activation(self) -> str | None:
-        """Name of the built-in activation, or None for a custom one."""
-        try:
-            return activations.serialize(self.activation)
-        except ValueError:
-            return None
+        """Name of the built-in (or registered) activation, or None for a custom one."""
+        return activations.name_of(self.activation)
 
     def _kernel_bias_config(self) -> dict:
         return {"activation": activations.serialize(self.activation),
