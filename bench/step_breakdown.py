@@ -1,30 +1,35 @@
 """Where one chapter-2 training step spends its time, and how far it is from the limit.
 
-    python bench/step_breakdown.py [--steps 200] [--threads 2]
+    python bench/step_breakdown.py [--steps 200] [--threads 2] [--repeat 3] [--no-torch]
 
 Trains the chapter-2 network (Dense 512 relu, Dense 10 softmax, RMSprop, batch 128) through
-`model.fit` on the first `steps` batches of MNIST under cProfile, and splits the time by
-C-backend entry point (each is one kernel call: GEMM, bias + activation, ReLU backward,
-softmax-crossentropy, RMSprop update, other elementwise/reduction kernels); everything else
-is Python (tape, dispatch, layers, the fit loop). The profiler adds overhead to Python
-calls, so the Python share is an upper bound; the kernel shares are what the kernels cost.
+`model.fit` on the first `steps` batches of MNIST, with every public function of the C
+backend wrapped by a timer, and splits the step by entry point (each is one kernel call:
+GEMM, bias + activation, ReLU backward, softmax-crossentropy, RMSprop update, other
+elementwise/reduction kernels); the rest is Python (tape, dispatch, layers, the fit loop,
+plus about 0.3 us of timer per kernel call). PyTorch's epoch on the same batches (same
+network, optimizer, batch; `tensorcore._bench.torch_epoch`) is timed in the same run.
+
+With --threads 1 every figure is CPU time of the process (time.process_time: OpenBLAS,
+PyTorch and tensorcore all compute on the calling thread), which a machine shared with
+other jobs distorts far less than wall time; otherwise wall time (time.perf_counter).
 
 The limit of one step, measured in the same run:
   GEMM: the step's five products (x@W1, x.T@dy1, h@W2, h.T@dy2, dy2@W2.T) timed with
         NumPy's OpenBLAS matmul, and
   optimizer: RMSprop reads variable, gradient, mean square and writes variable and mean
         square: 5 x 4 bytes per parameter, at the copy bandwidth of a 64 MiB np.copyto.
-Both limit terms are the fastest of repeated runs.
+Both limit terms are the fastest of repeated runs; the steps are the fastest of --repeat
+epochs.
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
 import os
-import pstats
 import sys
 import time
+import types
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -39,15 +44,36 @@ GROUPS = {
 }
 
 
+CLOCK = time.perf_counter     # time.process_time with --threads 1
+
+
 def _best_time(fn, repeats: int = 30) -> float:
     """Fastest of `repeats` calls: the limit is what the hardware allows, not the noise."""
     fn()
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = CLOCK()
         fn()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, CLOCK() - start)
     return best
+
+
+def _timed_backend(c_backend, totals: dict, counts: dict) -> None:
+    """Wrap every public function of the C backend module with a timer (kept for the run)."""
+    for name in dir(c_backend):
+        fn = getattr(c_backend, name)
+        if name.startswith("_") or not isinstance(fn, types.FunctionType) \
+                or fn.__module__ != c_backend.__name__:
+            continue
+
+        def timed(*args, _fn=fn, _name=name, **kwargs):
+            start = CLOCK()
+            try:
+                return _fn(*args, **kwargs)
+            finally:
+                totals[_name] = totals.get(_name, 0.0) + CLOCK() - start
+                counts[_name] = counts.get(_name, 0) + 1
+        setattr(c_backend, name, timed)
 
 
 def limit_seconds(params: int) -> tuple[float, float]:
@@ -76,59 +102,71 @@ def limit_seconds(params: int) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global CLOCK
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-torch", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
-    import numpy as np
+    if args.threads == 1:
+        CLOCK = time.process_time
 
     import tensorcore as tc
-    from tensorcore import datasets, layers, models, utils
+    from tensorcore import _bench
+    from tensorcore.backend import c_backend
 
     tc.set_num_threads(args.threads)
-    (x, y), _ = datasets.mnist.load_data()
+    x, y, labels = _bench.mnist_arrays()
     n = args.steps * BATCH
-    x = x[:n].reshape(n, 784).astype(np.float32) / 255
-    y = utils.to_categorical(y[:n], 10).astype(np.float32)
+    x, y, labels = x[:n], y[:n], labels[:n]
+    torch = None if args.no_torch else _bench._torch()
+    if torch is not None:
+        torch.set_num_threads(args.threads)
 
-    def epoch():
-        model = models.Sequential([layers.Dense(512, activation="relu"),
-                                   layers.Dense(10, activation="softmax")])
-        model.compile(optimizer="rmsprop", loss="categorical_crossentropy",
-                      metrics=["accuracy"])
-        model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)
-        return model
+    def best_epoch(run) -> float:
+        run()                                     # warm up (first-use setup)
+        best = float("inf")
+        for _ in range(args.repeat):
+            start = CLOCK()
+            run()
+            best = min(best, CLOCK() - start)
+        return best / args.steps
 
-    model = epoch()                               # warm up (first-use setup)
-    params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    start = time.perf_counter()
-    epoch()
-    plain = (time.perf_counter() - start) / args.steps
-    profile = cProfile.Profile()
-    profile.runcall(epoch)
-    stats = pstats.Stats(profile).stats
-    total = sum(entry[2] for entry in stats.values())    # tottime over all functions
+    plain = best_epoch(lambda: _bench.tc_epoch(x, y))
+    theirs = best_epoch(lambda: _bench.torch_epoch(torch, x, labels)) if torch else None
+    totals: dict = {}
+    counts: dict = {}
+    _timed_backend(c_backend, totals, counts)
+    start = CLOCK()
+    _bench.tc_epoch(x, y)
+    total = CLOCK() - start
     parts = {label: 0.0 for label in GROUPS.values()}
-    other_kernels = 0.0
     others: dict = {}
-    for (filename, _line, name), entry in stats.items():
-        # cumulative time of each backend entry point: its Python lines plus the C call
-        if filename.endswith(os.path.join("backend", "c_backend.py")) and not \
-                name.startswith("_"):
-            if name in GROUPS:
-                parts[GROUPS[name]] += entry[3]
-            else:
-                other_kernels += entry[3]
-                others[name] = others.get(name, 0.0) + entry[3]
+    for name, seconds in totals.items():
+        if name in GROUPS:
+            parts[GROUPS[name]] += seconds
+        else:
+            others[name] = seconds
+    other_kernels = sum(others.values())
     python = total - sum(parts.values()) - other_kernels
-    print(f"tensorcore {tc.__version__}: {args.steps} steps, {args.threads} threads; "
-          f"step without profiler {plain * 1e3:.2f} ms; profiled shares:")
-    top = ", ".join(sorted(others, key=others.get, reverse=True)[:4])
-    for label, seconds in [*parts.items(), (f"other kernels ({top})", other_kernels),
+    clock = "CPU time (process_time)" if CLOCK is time.process_time else "wall time"
+    print(f"tensorcore {tc.__version__}: {args.steps} steps, {args.threads} threads, {clock}; "
+          f"step {plain * 1e3:.3f} ms (fastest of {args.repeat} epochs)"
+          + (f", PyTorch {torch.__version__} step {theirs * 1e3:.3f} ms, ratio "
+             f"{theirs / plain:.2f}" if theirs else ""))
+    print(f"shares of one timed epoch ({total / args.steps * 1e3:.3f} ms per step with the "
+          "timers):")
+    top = ", ".join(f"{name} {counts[name] / args.steps:g}"
+                    for name in sorted(others, key=others.get, reverse=True)[:4])
+    calls = sum(counts.values()) / args.steps
+    for label, seconds in [*parts.items(), (f"other kernels ({top} per step)", other_kernels),
                            ("Python: tape, dispatch, layers, fit loop", python)]:
-        print(f"  {label:52s} {seconds / total * 100:5.1f} %  "
-              f"{seconds / total * plain * 1e3:6.3f} ms")
+        print(f"  {label:62s} {seconds / total * 100:5.1f} %  "
+              f"{seconds / args.steps * 1e3:6.3f} ms")
+    print(f"  ({calls:g} kernel calls per step)")
+    params = 784 * 512 + 512 + 512 * 10 + 10
     gemm, optimizer = limit_seconds(params)
     limit = gemm + optimizer
     print(f"limit: GEMM at OpenBLAS speed {gemm * 1e3:.3f} ms + optimizer {params} params "

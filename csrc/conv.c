@@ -1,12 +1,11 @@
 /* Convolution (im2col tiles into the packed GEMM) and pooling, channels-last.
  *
  * Forward: the output is a matrix of M = N*OH*OW rows by O columns. It is cut into row
- * tiles of at most TC_CONV_TILE_BYTES of im2col data; for each tile (in parallel) the
- * thread builds the tile's im2col rows in its own scratch buffer (row r, column
- * (kh*KW + kw)*Cg + c = x[n, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw, g*Cg + c], 0 outside)
- * and runs the packed GEMM tile @ W_g into the output rows. The HWIO kernel viewed as a
- * (KH*KW*Cg) x O matrix is already in the column order of the tile, so it is used in place.
- * 1x1 stride-1 unpadded convolutions skip im2col (x itself is the matrix).
+ * tiles of at most TC_CONV_TILE_BYTES of im2col data (row r, column (kh*KW + kw)*Cg + c =
+ * x[n, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw, g*Cg + c], 0 outside); for each tile (in
+ * parallel) the thread writes the tile's im2col rows straight into packed GEMM B panels in
+ * its own scratch buffer and multiplies them by W_g^T, packed once per call (see "forward"
+ * below). 1x1 stride-1 unpadded convolutions pack x itself.
  *
  * Input gradient: per image (in parallel; images never share dx), per row tile:
  * dcol = dy_tile @ W_g^T, then col2im adds dcol into dx (positions outside are dropped).
@@ -183,6 +182,8 @@ typedef struct tc_conv_job {
     const char *x, *w, *dy;
     char *y;                    /* forward output, or dx / dw */
     char **acc;                 /* filter gradient: one K x O buffer per piece */
+    char *wpack;                /* forward: W^T of every group in MR micro-panels */
+    int64_t kc_step;            /* forward: K block of the micro-kernel calls */
     int64_t tile_rows, ntiles, pieces;
     atomic_int status;
 } tc_conv_job;
@@ -242,27 +243,144 @@ static int64_t tc_conv_lda(const tc_conv_geom *g)
     return tc_conv_is_pointwise(g) ? g->c : g->k;
 }
 
+/* ---- forward: W packed once, im2col written straight into the packed B panels ---------
+ *
+ * C^T (O x rows of a tile) = W^T (O x K) @ col^T (K x rows): the output channels run along
+ * the micro-kernel's M (unit stride in y: y[r * O + o]), the output positions along N. W^T
+ * of every group is packed into MR-tall micro-panels once per call (job->wpack, all of K:
+ * panel ip of group gi at ((gi * mpanels + ip) * MR * K) elements, its K block pc at
+ * + pc * MR). Each tile's im2col rows go straight into NR-wide B micro-panels (all of K,
+ * panel jp at jp * NR * K) without an intermediate im2col tile: when a panel's positions
+ * lie in one output row and their windows inside the input, each window row (KW * C
+ * contiguous values per position, positions sw * C apart in x) is one transposing pack from
+ * x; otherwise (padding, a panel across output rows, groups, dilation) the panel's at most
+ * NR im2col rows are built in a small buffer (NR * K values, L1-sized for usual K) and
+ * packed from there. */
+
+typedef union tc_conv_scalar {
+    float f;
+    double d;
+} tc_conv_scalar;
+
+/* Packs output rows [q0, q0 + h) (h <= NR) of group gi into one B micro-panel of all K. */
+static void tc_conv_pack_b(const tc_conv_job *job, int64_t q0, int h, int64_t gi, char *dst,
+                           char *rows)
+{
+    const tc_conv_geom *g = &job->g;
+    const int es = job->es, nr = job->kern->nr;
+    if (tc_conv_is_pointwise(g)) {
+        tc_gemm_pack(es, nr, h, g->c, job->x + q0 * g->c * es, g->c, 1, dst);
+        return;
+    }
+    const int64_t per_image = g->oh * g->ow;
+    const int64_t n = q0 / per_image, rem = q0 - n * per_image;
+    const int64_t oh = rem / g->ow, ow0 = rem - oh * g->ow;
+    const int64_t iw0 = ow0 * g->sw - g->pl, iw_last = (ow0 + h - 1) * g->sw - g->pl;
+    if (g->groups == 1 && g->dw == 1 && ow0 + h <= g->ow && iw0 >= 0 &&
+        iw_last + g->kw <= g->w) {
+        const int64_t run = g->kw * g->c;               /* one window row of one position */
+        for (int64_t kh = 0; kh < g->kh; ++kh) {
+            char *d = dst + kh * run * nr * es;
+            const int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+            if (ih < 0 || ih >= g->h)
+                memset(d, 0, (size_t)(run * nr * es));
+            else
+                tc_gemm_pack(es, nr, h, run, job->x + ((n * g->h + ih) * g->w + iw0) * g->c * es,
+                             g->sw * g->c, 1, d);
+        }
+        return;
+    }
+    tc_im2col(g, es, job->x, q0, q0 + h, gi, rows);
+    tc_gemm_pack(es, nr, h, g->k, rows, g->k, 1, dst);
+}
+
+/* Adds (accumulate) or writes the mr_now x nr_now corner of a micro-tile t (element (i, j)
+ * at t[i + j * mr]) into c (element (i, j) at c[i + j * ldc]). */
+static void tc_conv_merge(int es, const char *t, int mr, int mr_now, int nr_now, char *c,
+                          int64_t ldc, int accumulate)
+{
+    for (int j = 0; j < nr_now; ++j) {
+        if (es == 4) {
+            const float *s = (const float *)(const void *)t + j * mr;
+            float *d = (float *)(void *)c + j * ldc;
+            for (int i = 0; i < mr_now; ++i)
+                d[i] = accumulate ? d[i] + s[i] : s[i];
+        } else {
+            const double *s = (const double *)(const void *)t + j * mr;
+            double *d = (double *)(void *)c + j * ldc;
+            for (int i = 0; i < mr_now; ++i)
+                d[i] = accumulate ? d[i] + s[i] : s[i];
+        }
+    }
+}
+
+/* C (m x n, element (i, j) at c[i + j * ldc]) = A @ B from packed operands of all K:
+ * A in ceil(m / MR) panels of MR x k, B in ceil(n / NR) panels of NR x k. Loops K blocks
+ * (kc_step) outside, then MC-row blocks of A (L2), then B micro-panels (L1), then A
+ * micro-panels, as the packed GEMM does. */
+static void tc_conv_gemm_packed(const tc_gemm_kernel *kern, int64_t m, int64_t n, int64_t k,
+                                int64_t kc_step, const char *apack, const char *bpack, char *c,
+                                int64_t ldc)
+{
+    const int mr = kern->mr, nr = kern->nr, es = kern->esize;
+    tc_conv_scalar one_v, zero = {.d = 0.0};
+    if (es == 4)
+        one_v.f = 1.0f;
+    else
+        one_v.d = 1.0;
+    _Alignas(64) unsigned char tile[2048];
+    const int64_t mc_step = (int64_t)kern->mc / mr * mr;
+    for (int64_t pc = 0; pc < k; pc += kc_step) {
+        const int64_t kc = k - pc < kc_step ? k - pc : kc_step;
+        const tc_conv_scalar *beta = pc == 0 ? &zero : &one_v;
+        for (int64_t ic = 0; ic < m; ic += mc_step) {
+            const int64_t mc = m - ic < mc_step ? m - ic : mc_step;
+            for (int64_t jr = 0; jr < n; jr += nr) {
+                const int nr_now = n - jr < nr ? (int)(n - jr) : nr;
+                const char *b = bpack + (jr * k + pc * nr) * es;
+                for (int64_t ir = ic; ir < ic + mc; ir += mr) {
+                    const int mr_now = ic + mc - ir < mr ? (int)(ic + mc - ir) : mr;
+                    const char *a = apack + (ir * k + pc * mr) * es;
+                    char *cij = c + (ir + jr * ldc) * es;
+                    if (mr_now == mr && nr_now == nr) {
+                        kern->ukr(kc, &one_v, a, b, beta, cij, ldc);
+                        continue;
+                    }
+                    kern->ukr(kc, &one_v, a, b, &zero, tile, mr);
+                    tc_conv_merge(es, (const char *)tile, mr, mr_now, nr_now, cij, ldc,
+                                  pc != 0);
+                }
+            }
+        }
+    }
+}
+
 static void tc_conv_forward_range(void *ctx, int64_t t0, int64_t t1)
 {
     tc_conv_job *job = ctx;
     const tc_conv_geom *g = &job->g;
-    const int es = job->es;
-    char *col = tc_conv_scratch(job, job->tile_rows);
-    if (col == NULL && !tc_conv_is_pointwise(g))
+    const int es = job->es, mr = job->kern->mr, nr = job->kern->nr;
+    const int64_t m = g->n * g->oh * g->ow;
+    const int64_t panels = (job->tile_rows + nr - 1) / nr;
+    const int64_t mpanels = (g->og + mr - 1) / mr;
+    char *bpack = tc_gemm_scratch(2, (size_t)((panels + 1) * nr * g->k * es));
+    if (bpack == NULL) {
+        tc_conv_fail(job, TC_ERR_NOMEM);
         return;
-    for (int64_t t = t0; t < t1; ++t)
+    }
+    char *rows = bpack + panels * nr * g->k * es;     /* NR im2col rows of one panel */
+    for (int64_t t = t0; t < t1; ++t) {
+        const int64_t r0 = t * job->tile_rows;
+        const int64_t r1 = r0 + job->tile_rows < m ? r0 + job->tile_rows : m;
         for (int64_t gi = 0; gi < g->groups; ++gi) {
-            int64_t r0, r1;
-            const char *a = tc_conv_tile(job, t, gi, col, &r0, &r1);
-            const int st = tc_gemm_packed(job->kern, r1 - r0, g->og, g->k, 1.0, a,
-                                          tc_conv_lda(g), 1, job->w + gi * g->og * es, g->o,
-                                          1, 0.0, job->y + (r0 * g->o + gi * g->og) * es,
-                                          g->o, 1, 0);
-            if (st != TC_OK) {
-                tc_conv_fail(job, st);
-                return;
-            }
+            for (int64_t q0 = r0, jp = 0; q0 < r1; q0 += nr, ++jp)
+                tc_conv_pack_b(job, q0, r1 - q0 < nr ? (int)(r1 - q0) : nr, gi,
+                               bpack + jp * nr * g->k * es, rows);
+            tc_conv_gemm_packed(job->kern, g->og, r1 - r0, g->k, job->kc_step,
+                                job->wpack + gi * mpanels * mr * g->k * es, bpack,
+                                job->y + (r0 * g->o + gi * g->og) * es, g->o);
         }
+    }
 }
 
 static void tc_conv_grad_input_range(void *ctx, int64_t n0, int64_t n1)
@@ -368,11 +486,28 @@ int tc_conv2d(int dtype, const int64_t *geom, const void *x, const void *w, void
     tc_conv_job job;
     tc_conv_job_init(&job, dtype, &g);
     job.x = x;
-    job.w = w;
     job.y = y;
+    const int mr = job.kern->mr, es = job.es;
+    if (job.kern->mr * job.kern->nr * es > 2048)
+        return tc_set_error("tc_conv2d: micro-tile of %s too large (internal error)",
+                            job.kern->name);
+    /* K blocks: the fewest of at most KC, of nearly equal size (a multiple of 8). */
+    const int64_t kblocks = (g.k + job.kern->kc - 1) / job.kern->kc;
+    job.kc_step = ((g.k + kblocks - 1) / kblocks + 7) / 8 * 8;
+    /* W^T of each group (Og x K, element (o, k) at w[k * O + gi * Og + o]) packed once. */
+    const int64_t mpanels = (g.og + mr - 1) / mr;
+    const size_t wbytes = (size_t)(g.groups * mpanels * mr * g.k * es);
+    job.wpack = aligned_alloc(64, (wbytes + 63) & ~(size_t)63);
+    if (job.wpack == NULL)
+        return tc_set_error("tc_conv2d: out of memory for the packed kernel (%zu bytes)",
+                            wbytes);
+    for (int64_t gi = 0; gi < g.groups; ++gi)
+        tc_gemm_pack(es, mr, g.og, g.k, (const char *)w + gi * g.og * es, 1, g.o,
+                     job.wpack + gi * mpanels * mr * g.k * es);
     job.tile_rows = tc_conv_tile_rows(&g, job.es, m, job.kern->nr);
     job.ntiles = (m + job.tile_rows - 1) / job.tile_rows;
     tc_parallel_for(job.ntiles, 1, tc_conv_forward_range, &job);
+    free(job.wpack);
     return tc_conv_finish("tc_conv2d", &job);
 }
 

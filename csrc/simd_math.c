@@ -13,24 +13,30 @@
         float x = a[i];                                                                 \
         out[i] = (EXPR);                                                                \
     }
-/* sin / cos in blocks of 256: a block whose |x| all lie within TC_SINCOS_LIMIT (the usual
- * case) runs the vectorized polynomial; a block with a larger |x|, an infinity or a NaN
- * runs element by element with libm for those elements. The check reads the block before
- * any of it is written, so in-place calls see their inputs. */
+/* sin / cos in blocks of 256: a block whose |x| all lie within TC_SINCOSF_LIMIT (the usual
+ * case) runs the float32 polynomial, one within TC_SINCOS_LIMIT the double one (both
+ * vectorized); a block with a larger |x|, an infinity or a NaN runs element by element,
+ * with libm for those elements. The check reads the block before any of it is written, so
+ * in-place calls see their inputs. */
 #define TC_VSINCOS_BODY(OFFSET)                                                         \
     for (int64_t start = 0; start < n; start += 256) {                                  \
         int64_t stop = n - start < 256 ? n : start + 256;                               \
-        int wide = 0;                                                                   \
+        int beyond_f = 0, beyond_d = 0;                                                 \
         for (int64_t i = start; i < stop; i++) {                                        \
-            wide |= !(fabsf(a[i]) <= TC_SINCOS_LIMIT);                                  \
+            beyond_f |= !(fabsf(a[i]) <= TC_SINCOSF_LIMIT);                             \
+            beyond_d |= !(fabsf(a[i]) <= TC_SINCOS_LIMIT);                              \
         }                                                                               \
-        if (wide) {                                                                     \
+        if (!beyond_f) {                                                                \
             for (int64_t i = start; i < stop; i++) {                                    \
-                out[i] = tc_sincos_any_f32(a[i], OFFSET);                               \
+                out[i] = tc_sincosf_f32(a[i], OFFSET);                                  \
+            }                                                                           \
+        } else if (!beyond_d) {                                                         \
+            for (int64_t i = start; i < stop; i++) {                                    \
+                out[i] = tc_sincos_f32(a[i], OFFSET);                                   \
             }                                                                           \
         } else {                                                                        \
             for (int64_t i = start; i < stop; i++) {                                    \
-                out[i] = tc_sincos_f32(a[i], OFFSET);                                   \
+                out[i] = tc_sincos_any_f32(a[i], OFFSET);                               \
             }                                                                           \
         }                                                                               \
     }

@@ -1,14 +1,15 @@
 /* Vectorizable float32 log, tanh, sin and cos (internal; used by simd_math.c and unary.c).
  *
  * Each is branch-free straight-line code on one element, so gcc vectorizes the loops that
- * call it (simd_math.c compiles them for generic x86-64, AVX2+FMA and AVX-512). The float32
- * argument is widened to double and the result computed in double precision (a few more
- * terms than float needs), then rounded once: measured over every 61st float32 bit pattern
- * (70.4 million inputs, NaN/inf/subnormals included) against a float64 reference, the
- * largest error is 0.50 ulp for log and tanh and 0.56 ulp for sin/cos (bench/README.md).
- * Special values follow C99 Annex F / the array API standard: log(+-0) = -inf, log(x < 0)
- * = NaN, log(inf) = inf, tanh(+-0) = +-0, tanh(+-inf) = +-1, sin(+-0) = +-0, NaN stays NaN.
- * Type punning goes through memcpy (no aliasing assumptions). */
+ * call it (simd_math.c compiles them for generic x86-64, AVX2+FMA and AVX-512; -std=c11
+ * turns off FMA contraction, so every variant gives the same bits). log and tanh widen the
+ * float32 argument to double, compute in double (a few more terms than float needs) and
+ * round once; sin and cos compute in float32 (Cody-Waite reduction, minimax polynomials)
+ * for |x| <= 2^12 and in double up to 2^19. Measured errors: bench/README.md
+ * (`python bench/ulp_error.py`). Special values follow C99 Annex F / the array API
+ * standard: log(+-0) = -inf, log(x < 0) = NaN, log(inf) = inf, tanh(+-0) = +-0,
+ * tanh(+-inf) = +-1, sin(+-0) = +-0, NaN stays NaN. Type punning goes through memcpy (no
+ * aliasing assumptions). */
 #ifndef TC_VMATH_H
 #define TC_VMATH_H
 
@@ -16,33 +17,19 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline uint64_t tc_bits_f64(double x)
-{
-    uint64_t u;
-    memcpy(&u, &x, 8);
-    return u;
-}
-
-static inline double tc_f64_bits(uint64_t u)
-{
-    double x;
-    memcpy(&x, &u, 8);
-    return x;
-}
-
-static inline int32_t tc_bits_f32(float x)
-{
-    int32_t u;
-    memcpy(&u, &x, 4);
-    return u;
-}
-
-static inline float tc_f32_bits(int32_t u)
-{
-    float x;
-    memcpy(&x, &u, 4);
-    return x;
-}
+/* Bit casts through memcpy: tc_bits_f64(x) is x's bit pattern, tc_f64_bits(u) the double
+ * with bit pattern u, and the same for float32. */
+#define TC_BIT_CAST(NAME, FROM, TO)                                                     \
+    static inline TO NAME(FROM x)                                                       \
+    {                                                                                   \
+        TO u;                                                                           \
+        memcpy(&u, &x, sizeof u);                                                       \
+        return u;                                                                       \
+    }
+TC_BIT_CAST(tc_bits_f64, double, uint64_t)
+TC_BIT_CAST(tc_f64_bits, uint64_t, double)
+TC_BIT_CAST(tc_bits_f32, float, int32_t)
+TC_BIT_CAST(tc_f32_bits, int32_t, float)
 
 /* log: x = 2^k * m, m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(s), s = (m-1)/(m+1),
  * in double: |s| <= 0.1716, series to s^13 (truncation < 1e-11 relative). */
@@ -110,6 +97,50 @@ static inline float tc_tanh_f32(float x)
     return (float)(a < 0x1p-13 ? xd : t);        /* tiny: x itself (-0 stays -0) */
 }
 
+/* sin/cos in float32 for |x| <= TC_SINCOSF_LIMIT (the fast path). k = round(x * 2/pi);
+ * r = x - k pi/2 by Cody-Waite with pi/2 split into three 12-bit parts and a float32 tail
+ * (k has at most 12 bits, so k * part is exact without FMA; the split holds pi/2 to 2^-69).
+ * The first difference is exact; the next two are error-free sums (Knuth's TwoSum) whose
+ * errors, with the tail, are carried in a low part, so r = rh + rl keeps about 48 bits even
+ * where x nearly cancels a multiple of pi/2. Minimax polynomials on |r| <= pi/4 (fitted
+ * for this file by iterated weighted least squares): sin r = r + r^3 P(r^2) (relative
+ * error 3.8e-9), cos r = 1 - r^2/2 + r^4 Q(r^2) (1.2e-10), rl entering to first order.
+ * The quadrant k mod 4 (+1 for cos) picks sin or cos of r and the sign. Measured over every
+ * float32 with |x| <= 2^12 against the double libm result: at most 1.02 ulp (sin and cos;
+ * bench/README.md). sin of |x| < 2^-12 is x itself (keeps -0). Callers handle |x| beyond
+ * the limit, infinities and NaN. */
+#define TC_SINCOSF_LIMIT 0x1p12f
+static inline float tc_sincosf_f32(float x, int offset)
+{
+    float kf = (x * 0x1.45f306p-1f + 0x1.8p23f) - 0x1.8p23f;
+    float r1 = x - kf * 0x1.922p0f;               /* exact */
+    float p2 = kf * 0x1.2aep-18f;
+    float s2 = r1 + p2;                           /* TwoSum: s2 + err = r1 + p2 */
+    float b = s2 - r1;
+    float err = (r1 - (s2 - b)) + (p2 - b);
+    float p3 = kf * 0x1.deap-31f;
+    float s3 = s2 + p3;
+    b = s3 - s2;
+    err += (s2 - (s3 - b)) + (p3 - b);
+    float lo = err - kf * 0x1.184698p-44f;
+    float rh = s3 + lo;
+    b = rh - s3;
+    float rl = (s3 - (rh - b)) + (lo - b);
+    float z = rh * rh;
+    float ps = -0x1.994388p-13f;
+    ps = ps * z + 0x1.11073ap-7f;
+    ps = ps * z - 0x1.555546p-3f;
+    float sn = rh + (rl + rh * z * ps);
+    float pc = 0x1.99eb4ap-16f;
+    pc = pc * z - 0x1.6c0c32p-10f;
+    pc = pc * z + 0x1.55554ap-5f;
+    float cs = 1.0f - (0.5f * z - (z * z * pc - rh * rl));
+    int32_t q = (int32_t)kf + offset;
+    float v = (q & 1) ? cs : sn;
+    v = (q & 2) ? -v : v;
+    return (offset == 0 && fabsf(x) < 0x1p-12f) ? x : v;
+}
+
 /* sin/cos: x = k pi/2 + r in double (3-part Cody-Waite, exact products for |k| < 2^20),
  * |r| <= pi/4, Taylor polynomials to r^9 / r^12 (truncation < 2e-9 relative). The
  * quadrant (k + offset) mod 4 picks sin or cos of r and the sign: offset 0 gives sin, 1 cos.
@@ -141,9 +172,13 @@ static inline float tc_sincos_f32(float x, int offset)
     return (offset == 0 && fabsf(x) < 0x1p-12f) ? x : (float)v;   /* sin(-0) = -0 */
 }
 
-/* sin (offset 0) or cos (offset 1) of any float32: the polynomial path, libm beyond it. */
+/* sin (offset 0) or cos (offset 1) of any float32: the float32 polynomial, then the double
+ * one, libm beyond both (and for infinities and NaN). */
 static inline float tc_sincos_any_f32(float x, int offset)
 {
+    if (fabsf(x) <= TC_SINCOSF_LIMIT) {
+        return tc_sincosf_f32(x, offset);
+    }
     if (fabsf(x) <= TC_SINCOS_LIMIT) {
         return tc_sincos_f32(x, offset);
     }

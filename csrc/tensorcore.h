@@ -256,6 +256,12 @@ int tc_nonzero(int ndim, const int64_t *shape, const uint8_t *mask, int64_t coun
 int tc_searchsorted(int dtype, int64_t n, const void *sorted, int64_t m, const void *values,
                     int64_t *out, int right);
 
+/* ---- singular values (svdvals.c) ----------------------------------------------------
+ * out (batch, min(m, n)) = the singular values, descending, of each matrix of the
+ * C-contiguous a (batch, m, n); dtype TC_FLOAT32 or TC_FLOAT64 for both (one-sided Jacobi
+ * in double). A matrix with a NaN or infinite entry gives NaN. */
+int tc_svdvals(int dtype, int64_t batch, int64_t m, int64_t n, const void *a, void *out);
+
 
 /* ---- convolution and pooling (conv.c) ----------------------------------------------
  * Channels-last: x is (N, H, W, C), the kernel w is (KH, KW, C / groups, O) (HWIO), the

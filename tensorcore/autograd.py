@@ -149,9 +149,13 @@ def _run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
                     continue
                 if not isinstance(pgrad, Tensor):
                     pgrad = Tensor._wrap(np.asarray(pgrad))
-                pgrad = _sum_to_shape(pgrad, parent.shape)
-                if pgrad.dtype != parent.dtype:
-                    pgrad = pgrad.astype(parent.dtype)
+                # (attribute reads of .data: the shape/dtype properties cost a call each,
+                # and this runs once per edge of every backward pass)
+                target = parent.data
+                if pgrad.data.shape != target.shape:
+                    pgrad = _sum_to_shape(pgrad, target.shape)
+                if pgrad.data.dtype != target.dtype:
+                    pgrad = pgrad.astype(target.dtype)
                 if parent._node is None:
                     _deliver(parent, pgrad, capture, delivered)
                 else:

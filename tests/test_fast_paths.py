@@ -110,8 +110,26 @@ def test_batch_gather_matches_general_gather(backend, make):
     data = make(np.arange(60, dtype=np.float32).reshape(12, 5))
     order = np.random.default_rng(3).permutation(12)
     for start, stop in ((0, 5), (5, 12), (12, 12)):
-        got = take_rows(data, start, stop, order)
+        got = take_rows(data, start, stop, order, permutation=True)
         want = gather_array(data, (order[start:stop],), "fit")
         assert got.dtype == data.dtype and got.flags.c_contiguous
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(got, data[order[start:stop]])
+
+
+def test_fused_crossentropy_backward_equals_tensor_op_rule():
+    from tensorcore import losses
+    rng = np.random.default_rng(4)
+    z = (rng.standard_normal((8, 5)) * 3).astype(np.float32)
+    y = np.eye(5, dtype=np.float32)[rng.integers(0, 5, 8)]
+    weights = tc.tensor(rng.random(8).astype(np.float32))
+    with tc.backend.using("c"):
+        results = []
+        for create_graph in (False, True):
+            logits = tc.tensor(z, requires_grad=True)
+            per_sample = losses.categorical_crossentropy(y, logits, from_logits=True)
+            (g,) = tc.autograd.grad((per_sample * weights).sum(), [logits],
+                                    create_graph=create_graph)
+            assert g.dtype == np.float32
+            results.append(g.numpy())
+        np.testing.assert_array_equal(results[0], results[1])

@@ -123,6 +123,16 @@ def test_ops_forward_and_backward_use_our_kernels(tripwire):
     gx.sum().backward()
 
 
+def test_linalg_norms_and_singular_values_use_our_kernels(tripwire):
+    from tensorcore import array_api as xp
+
+    a = _wire(np.random.default_rng(4).standard_normal((2, 4, 3)))
+    for order in (2, -2, "nuc", "fro", 1, -1, np.inf, -np.inf):
+        assert xp.linalg.matrix_norm(a, ord=order).shape == (2,)
+    assert xp.linalg.svdvals(a).shape == (2, 3)
+    assert xp.linalg.vector_norm(a, axis=-1).shape == (2, 4)
+
+
 def test_training_step_uses_our_kernels(tripwire):
     from tensorcore import layers, models
     rng = np.random.default_rng(1)

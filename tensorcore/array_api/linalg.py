@@ -1,8 +1,9 @@
 """The array API `linalg` extension, the part a tensor engine of this kind provides:
-matmul, matrix_transpose, vecdot, tensordot, vector_norm, matrix_norm (Frobenius, 1, inf),
-outer, diagonal, trace, cross. Factorizations and solvers (cholesky, qr, svd, eigh, inv,
-solve, det, ...) and the norms that need singular values are out of scope
-(docs/array-api.md). Everything is composed from tensorcore's ops and kernels."""
+matmul, matrix_transpose, vecdot, tensordot, vector_norm, matrix_norm (every ord), svdvals,
+matrix_rank, outer, diagonal, trace, cross. Factorizations and solvers (cholesky, qr, svd,
+eigh, inv, solve, det, ...) are out of scope (docs/array-api.md). Everything is composed
+from tensorcore's ops and kernels; svdvals is a kernel of its own (one-sided Jacobi,
+csrc/svdvals.c and tensorcore/kernels/svd.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 from .. import ops_elementwise as ew
 from .. import ops_reduce, ops_shape
 from .._dispatch import broadcast_shapes, contiguous, normalize_axes, normalize_axis
+from ..backend import current as backend
 from ..tensor import Tensor
 from . import _reductions
 from ._dtypes import result_type
@@ -21,7 +23,7 @@ from ._linalg import matmul, tensordot, vecdot
 from ._manipulation import matrix_transpose
 
 __all__ = ["matmul", "matrix_norm", "matrix_transpose", "vecdot", "tensordot", "vector_norm",
-           "outer", "diagonal", "trace", "cross"]
+           "outer", "diagonal", "trace", "cross", "svdvals", "matrix_rank"]
 
 
 def _need_float(op: str, x: Tensor) -> None:
@@ -64,22 +66,59 @@ def vector_norm(x: Tensor, /, *, axis: Any = None, keepdims: bool = False,
 
 
 def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:  # noqa: A002
-    """Norm of the matrices in the last two axes: 'fro' (Frobenius), 1/-1 (max/min column
-    sum of |x|), inf/-inf (max/min row sum). 'nuc', 2 and -2 need singular values: out of
-    scope (ValueError)."""
+    """Norm of the matrices in the last two axes: 'fro' (Frobenius), 'nuc' (sum of the
+    singular values), 2/-2 (largest/smallest singular value), 1/-1 (max/min column sum of
+    |x|), inf/-inf (max/min row sum)."""
     _need_float("matrix_norm", x)
     if x.ndim < 2:
         raise ValueError(f"matrix_norm: expected at least 2 dims, received shape {x.shape}")
     axes = (x.ndim - 2, x.ndim - 1)
     if ord == "fro":
         return vector_norm(x, axis=axes, keepdims=keepdims, ord=2)
-    if ord in (1, -1, math.inf, -math.inf) and not isinstance(ord, bool):
-        summed_axis = x.ndim - 2 if ord in (1, -1) else x.ndim - 1
-        sums = ops_reduce.sum(ew.abs(x), axis=summed_axis, keepdims=True)
-        pick = _reductions.max if ord in (1, math.inf) else _reductions.min
-        return pick(sums, axis=axes, keepdims=keepdims)
-    raise ValueError(f"matrix_norm: ord={ord!r} is not supported (it needs singular "
-                     "values; factorizations are out of scope); use 'fro', 1, -1, inf or -inf")
+    if isinstance(ord, bool) or ord not in ("nuc", 1, -1, 2, -2, math.inf, -math.inf):
+        raise ValueError(f"matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, "
+                         f"received {ord!r}")
+    if ord in ("nuc", 2, -2):
+        sv = svdvals(x)
+        if sv.shape[-1] == 0:                   # an empty matrix: norm 0, as 'fro'
+            r = ops_reduce.sum(sv, axis=-1, keepdims=True)
+        else:
+            r = ({"nuc": ops_reduce.sum, 2: _reductions.max, -2: _reductions.min}[ord])(
+                sv, axis=-1, keepdims=True)
+        return ops_shape.expand_dims(r, axis=-1) if keepdims else ops_shape.squeeze(r, -1)
+    summed_axis = x.ndim - 2 if ord in (1, -1) else x.ndim - 1
+    sums = ops_reduce.sum(ew.abs(x), axis=summed_axis, keepdims=True)
+    pick = _reductions.max if ord in (1, math.inf) else _reductions.min
+    return pick(sums, axis=axes, keepdims=keepdims)
+
+
+def svdvals(x: Tensor, /) -> Tensor:
+    """Singular values, descending, of the matrices in the last two axes (shape
+    (..., min(m, n))). A matrix with a NaN or infinite entry gives NaN."""
+    _need_float("svdvals", x)
+    if x.ndim < 2:
+        raise ValueError(f"svdvals: expected at least 2 dims, received shape {x.shape}")
+    m, n = x.shape[-2:]
+    out = np.empty(x.shape[:-2] + (min(m, n),), x.dtype)
+    if out.size:
+        backend().svdvals(contiguous(x.data), out)
+    return Tensor._wrap(out)
+
+
+def matrix_rank(x: Tensor, /, *, rtol: Any = None) -> Tensor:
+    """Number of singular values above rtol * the largest, per matrix (int64, shape
+    x.shape[:-2]); rtol (a float or an array broadcasting against x.shape[:-2]) defaults to
+    max(m, n) * eps of x's dtype."""
+    _need_float("matrix_rank", x)
+    if x.ndim < 2:
+        raise ValueError(f"matrix_rank: expected at least 2 dims, received shape {x.shape}")
+    sv = svdvals(x)
+    if rtol is None:
+        rtol = max(x.shape[-2:]) * float(np.finfo(x.dtype).eps)
+    elif isinstance(rtol, Tensor):
+        rtol = ops_shape.expand_dims(rtol, axis=-1)
+    largest = sv[..., :1] if sv.shape[-1] else sv
+    return _reductions.count_nonzero(ew.greater(sv, ew.multiply(largest, rtol)), axis=-1)
 
 
 def outer(x1: Tensor, x2: Tensor, /) -> Tensor:

@@ -432,3 +432,13 @@ def searchsorted(sorted_: np.ndarray, values: np.ndarray, out: np.ndarray,
                                  1 if right else 0)
     if status:
         _fail("searchsorted", status)
+
+
+def svdvals(a: np.ndarray, out: np.ndarray) -> None:
+    """Singular values, descending, of each matrix of the C-contiguous float a (..., m, n)
+    into the C-contiguous out (..., min(m, n)) of a's dtype."""
+    m, n = a.shape[-2:]
+    batch = out.size // max(1, min(m, n))
+    status = lib.tc_svdvals(_DTYPE_CODES[a.dtype], batch, m, n, _ptr(a), _ptr(out))
+    if status:
+        _fail("svdvals", status)

@@ -20,11 +20,13 @@ from ..kernels import gemm as _gemm
 from ..kernels import reduce as _red
 from ..kernels import select as _sel
 from ..kernels import sort as _sort
+from ..kernels import svd as _svd
 from ..kernels.layout import coalesce, flat_base, operand_table
 
 __all__ = [
     "binary", "unary", "where", "clip", "copy", "reduce", "argreduce", "matmul", "softmax",
-    "scatter_add", "sort", "cumsum", "nonzero", "searchsorted", "take_rows", "put_rows",
+    "scatter_add", "sort", "cumsum", "nonzero", "searchsorted", "svdvals", "take_rows",
+    "put_rows",
     "conv2d",
     "conv2d_grad_input", "conv2d_grad_filter", "pool2d", "pool2d_grad", "set_num_threads",
     "get_num_threads", "info",
@@ -451,6 +453,15 @@ def searchsorted(sorted_: np.ndarray, values: np.ndarray, out: np.ndarray,
     """Insertion positions of values in the sorted 1-D sorted_ (C-contiguous arrays)."""
     if values.size:
         _sort.searchsorted(sorted_, values.reshape(-1), out.reshape(-1), bool(right))
+
+
+def svdvals(a: np.ndarray, out: np.ndarray) -> None:
+    """Singular values, descending, of each matrix of the C-contiguous float a (..., m, n)
+    into the C-contiguous out (..., min(m, n)) of a's dtype (one-sided Jacobi, as the C
+    core's csrc/svdvals.c)."""
+    m, n = a.shape[-2:]
+    if out.size:
+        _svd.svdvals(a.reshape(-1, m, n), out.reshape(-1, min(m, n)))
 
 
 def put_rows(out: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 import tensorcore as tc
-from tensorcore._dispatch import contiguous
-from tensorcore.autograd import custom_op, needs_grad
+from tensorcore._dispatch import contiguous, expand
+from tensorcore.autograd import custom_op, is_grad_enabled, needs_grad
 from tensorcore.backend import current as current_backend
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -57,6 +57,13 @@ def _fused_softmax_crossentropy(labels: tc.Tensor, logits: tc.Tensor) -> tc.Tens
     saved = tc.from_numpy(grad_logits)
 
     def backward(grad_out: tc.Tensor) -> tuple[tc.Tensor]:
+        g = grad_out.data
+        if not is_grad_enabled() and g.dtype == grad_logits.dtype and g.ndim == 1:
+            # saved * grad_out[:, None] with the same kernel, without op dispatch
+            out = np.empty(grad_logits.shape, grad_logits.dtype)
+            backend.binary("multiply", grad_logits,
+                           expand(g.reshape(g.shape[0], 1), grad_logits.shape), out)
+            return (tc.Tensor._wrap(out),)
         return (saved * tc.expand_dims(grad_out, -1),)
 
     return custom_op(per_sample, (logits,), backward, "softmax_crossentropy")

@@ -58,7 +58,8 @@ class Mean(Metric):
                 self.total += value * weight
                 self.count += weight
                 return
-            values = values.astype(tc.float32)
+            if values.dtype != tc.float32:
+                values = values.astype(tc.float32)
             if sample_weight is None:
                 self.total += float(tc.sum(values).item())
                 self.count += float(values.size)

@@ -226,8 +226,12 @@ def class_weight_to_sample_weight(op: str, class_weight: dict[int, float],
     return tc.as_tensor(table)[ids].numpy()
 
 
-def take_rows(array: np.ndarray, start: int, stop: int, order: np.ndarray | None) -> np.ndarray:
-    """Rows start:stop of the array, in shuffled order when `order` is given (a copy then)."""
+def take_rows(array: np.ndarray, start: int, stop: int, order: np.ndarray | None,
+              permutation: bool = False) -> np.ndarray:
+    """Rows start:stop of the array, in shuffled order when `order` is given (a copy then).
+
+    permutation=True promises that `order` is a permutation of range(len(array)) (the
+    epoch's shuffle), so every index is valid without checking."""
     if order is None:
         return array[start:stop]
     rows = np.ascontiguousarray(order[start:stop], dtype=np.int64)
@@ -236,7 +240,7 @@ def take_rows(array: np.ndarray, start: int, stop: int, order: np.ndarray | None
     # of the array's rows, so a C-contiguous array goes straight to the row gather (which
     # still checks every index) without planning a general advanced-index key.
     take = getattr(current_backend(), "take_rows", None)
-    if take is not None and array.ndim and array.flags.c_contiguous \
+    if permutation and take is not None and array.ndim and array.flags.c_contiguous \
             and array.dtype in dtypes.SUPPORTED and len(order) == len(array):
         out = np.empty((len(rows),) + array.shape[1:], array.dtype)
         if out.size:
@@ -347,7 +351,7 @@ class ArrayDataAdapter(DataAdapter):
                     start, stop = strategy.shard(start, stop)
 
                 def rows(array, start=start, stop=stop):
-                    return take_rows(array, start, stop, order)
+                    return take_rows(array, start, stop, order, permutation=True)
 
                 yield (map_structure(rows, self.x), map_structure(rows, self.y),
                        None if self.sample_weight is None else rows(self.sample_weight))

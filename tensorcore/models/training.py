@@ -21,6 +21,7 @@ gradients in an overridden ``apply_gradients``, reduce the metric states (``tota
 
 from __future__ import annotations
 
+import _signal
 import contextlib
 import signal
 import threading
@@ -828,21 +829,26 @@ class Trainer:
         raise TypeError("tensorcore models are not picklable; use model.save(path)")
 
 
+_SIGINT = int(signal.SIGINT)
+
+
 @contextlib.contextmanager
 def _whole_step():
     """Hold back KeyboardInterrupt (SIGINT with Python's default handler) until the block
     ends. Only the main thread receives signals; elsewhere, or under a custom SIGINT
     handler, the block runs as is."""
+    # _signal: the C functions behind signal.signal/getsignal, without their enum
+    # conversions (which cost more than the rest of the guard, once per training step)
     if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            or _signal.getsignal(_SIGINT) is not _signal.default_int_handler:
         yield
         return
     received = []
-    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    _signal.signal(_SIGINT, lambda signum, frame: received.append(signum))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _signal.signal(_SIGINT, _signal.default_int_handler)
     if received:
         raise KeyboardInterrupt
 
