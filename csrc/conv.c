@@ -8,7 +8,9 @@
  * below). 1x1 stride-1 unpadded convolutions pack x itself. With the AVX2 float32 kernel
  * the micro-kernel reads B from x's window rows instead (no packed B; "window-row path").
  *
- * Input gradient: per image (in parallel; images never share dx), per row tile:
+ * Input gradient: stride 1, one group, float32 AVX2: the forward window-row path on dy
+ * with the flipped kernel (tc_conv_grad_input_rows). Otherwise per image (in parallel;
+ * images never share dx), per row tile:
  * dcol = dy_tile @ W_g^T, then col2im adds dcol into dx (positions outside are dropped).
  * Filter gradient: the row tiles are split into P pieces (P <= threads); piece p
  * accumulates col_tile^T @ dy_tile into its own K x O buffer (piece 0 into dw itself) and
@@ -652,22 +654,19 @@ static void tc_conv_job_init(tc_conv_job *job, int dtype, const tc_conv_geom *g)
     atomic_init(&job->status, TC_OK);
 }
 
-int tc_conv2d(int dtype, const int64_t *geom, const void *x, const void *w, void *y)
+/* The forward pass y = conv(x, w) on checked geometry g with N * OH * OW > 0 rows. */
+static int tc_conv_forward(const char *who, int dtype, const tc_conv_geom *gp, const void *x,
+                           const void *w, void *y)
 {
-    tc_conv_geom g;
-    int st = tc_conv_check("tc_conv2d", dtype, geom, 0, x, w, y, &g);
-    if (st != TC_OK)
-        return st;
+    const tc_conv_geom g = *gp;
     const int64_t m = g.n * g.oh * g.ow;
-    if (m == 0)
-        return TC_OK;
     tc_conv_job job;
     tc_conv_job_init(&job, dtype, &g);
     job.x = x;
     job.y = y;
     const int mr = job.kern->mr, es = job.es;
     if (job.kern->mr * job.kern->nr * es > 2048)
-        return tc_set_error("tc_conv2d: micro-tile of %s too large (internal error)",
+        return tc_set_error("%s: micro-tile of %s too large (internal error)", who,
                             job.kern->name);
     /* K blocks: the fewest of at most KC, of nearly equal size (a multiple of 8). */
     const int64_t kblocks = (g.k + job.kern->kc - 1) / job.kern->kc;
@@ -677,7 +676,7 @@ int tc_conv2d(int dtype, const int64_t *geom, const void *x, const void *w, void
     const size_t wbytes = (size_t)(g.groups * mpanels * mr * g.k * es);
     job.wpack = aligned_alloc(64, (wbytes + 63) & ~(size_t)63);
     if (job.wpack == NULL)
-        return tc_set_error("tc_conv2d: out of memory for the packed kernel (%zu bytes)",
+        return tc_set_error("%s: out of memory for the packed kernel (%zu bytes)", who,
                             wbytes);
     for (int64_t gi = 0; gi < g.groups; ++gi)
         tc_gemm_pack(es, mr, g.og, g.k, (const char *)w + gi * g.og * es, 1, g.o,
@@ -689,8 +688,66 @@ int tc_conv2d(int dtype, const int64_t *geom, const void *x, const void *w, void
 #endif
     tc_parallel_for(job.ntiles, 1, tc_conv_forward_range, &job);
     free(job.wpack);
-    return tc_conv_finish("tc_conv2d", &job);
+    return tc_conv_finish(who, &job);
 }
+
+int tc_conv2d(int dtype, const int64_t *geom, const void *x, const void *w, void *y)
+{
+    tc_conv_geom g;
+    int st = tc_conv_check("tc_conv2d", dtype, geom, 0, x, w, y, &g);
+    if (st != TC_OK)
+        return st;
+    if (g.n * g.oh * g.ow == 0)
+        return TC_OK;
+    return tc_conv_forward("tc_conv2d", dtype, &g, x, w, y);
+}
+
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+/* Input gradient of a stride-1, one-group convolution as a forward convolution on the
+ * window-row path: dx[n, ih, iw, c] = sum over (kh, kw, o) of
+ * dy[n, ih + pt - kh*dh, iw + pl - kw*dw, o] * w[kh, kw, c, o] is the convolution of dy
+ * (N, OH, OW, O) with w'[kh, kw, o, c] = w[KH-1-kh, KW-1-kw, c, o] padded by (KH-1)*dh - pt
+ * above and (KW-1)*dw - pl on the left (dy outside its OH x OW contributes nothing, as
+ * padding does), output H x W: no dcol tile, no col2im, no dx clearing. Sets *handled to
+ * 0 (and does nothing) when that forward would not take the window-row path. */
+static int tc_conv_grad_input_rows(int dtype, const tc_conv_geom *g, const void *dy,
+                                   const void *w, void *dx, int *handled)
+{
+    *handled = 0;
+    if (dtype != TC_FLOAT32 || g->sh != 1 || g->sw != 1 || g->groups != 1 ||
+        (g->kh - 1) * g->dh < g->pt || (g->kw - 1) * g->dw < g->pl)
+        return TC_OK;
+    tc_conv_geom t = *g;
+    t.h = g->oh;
+    t.w = g->ow;
+    t.c = t.cg = g->o;
+    t.o = t.og = g->c;
+    t.oh = g->h;
+    t.ow = g->w;
+    t.pt = (g->kh - 1) * g->dh - g->pt;
+    t.pl = (g->kw - 1) * g->dw - g->pl;
+    t.k = t.kh * t.kw * t.cg;
+    tc_conv_job probe;
+    tc_conv_job_init(&probe, dtype, &t);
+    if (!tc_conv_rows_path(&probe) || tc_conv_rows_disabled())
+        return TC_OK;
+    *handled = 1;
+    const int64_t taps = g->kh * g->kw, c = g->c, o = g->o;
+    float *wt = malloc((size_t)(taps * c * o) * sizeof(float));
+    if (wt == NULL)
+        return tc_set_error("tc_conv2d_grad_input: out of memory for the flipped kernel");
+    const float *src = w;
+    for (int64_t tap = 0; tap < taps; ++tap) {
+        float *dst = wt + (taps - 1 - tap) * o * c;     /* (kh, kw) -> (KH-1-kh, KW-1-kw) */
+        for (int64_t ci = 0; ci < c; ++ci)
+            for (int64_t oi = 0; oi < o; ++oi)
+                dst[oi * c + ci] = src[(tap * c + ci) * o + oi];
+    }
+    const int st = tc_conv_forward("tc_conv2d_grad_input", dtype, &t, dy, wt, dx);
+    free(wt);
+    return st;
+}
+#endif
 
 int tc_conv2d_grad_input(int dtype, const int64_t *geom, const void *dy, const void *w,
                          void *dx)
@@ -706,6 +763,12 @@ int tc_conv2d_grad_input(int dtype, const int64_t *geom, const void *dy, const v
         memset(dx, 0, (size_t)(g.n * g.h * g.w * g.c * es));
         return TC_OK;
     }
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+    int handled;
+    st = tc_conv_grad_input_rows(dtype, &g, dy, w, dx, &handled);
+    if (handled)
+        return st;
+#endif
     tc_conv_job job;
     tc_conv_job_init(&job, dtype, &g);
     job.dy = dy;

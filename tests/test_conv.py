@@ -283,11 +283,14 @@ def test_max_pool_float32_wide_channels_match_reference(backend, cfg):
 # vertical padding (a window crossing the left/right edge is built in a buffer, a row
 # outside the image is a zero run), output channels not a multiple of the 16-row
 # micro-tile, fewer than 6 output positions, strides, row dilation, padding so wide that
-# whole windows lie outside the image, and several tiles over the threads.
+# whole windows lie outside the image, and several tiles over the threads. The stride-1
+# cases also take the input gradient through that path (dy convolved with the flipped
+# kernel).
 WINDOW_ROWS_CASES = [
     # N, H, W, C, KH, KW, O, strides, padding, dilation
     (2, 9, 10, 16, 3, 3, 20, 1, "same", 1),
     (3, 11, 7, 12, 3, 3, 16, (2, 1), ((3, 0), (2, 1)), (2, 1)),
+    (2, 11, 9, 12, 3, 2, 16, 1, ((2, 1), (0, 1)), (2, 1)),
     (1, 5, 5, 40, 5, 5, 33, 1, 6, 1),
     (1, 3, 3, 16, 3, 3, 8, 1, "valid", 1),
     (2, 13, 13, 32, 3, 3, 64, 3, "valid", 1),
