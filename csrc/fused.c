@@ -1,6 +1,7 @@
 /* Fused training kernels: bias + activation, relu backward, softmax crossentropy and
  * one-pass optimizer updates (tc_bias_act, tc_relu_backward, tc_softmax_xent,
- * tc_sgd_update, tc_rmsprop_update, tc_adam_update).
+ * tc_sgd_update, tc_rmsprop_update, tc_adam_update) and the categorical-accuracy count
+ * (tc_argmax_hits).
  *
  * Every operand is C-contiguous and of one float dtype (float32 or float64). Work is
  * split over the thread pool in contiguous element (or row) ranges; the float32 loops
@@ -403,5 +404,60 @@ int tc_adam_update(int dtype, int64_t n, void *var, const void *grad, void *m, v
     }
     tc_adam_args args = {var, m, v, grad, alpha, beta_1, beta_2, eps, tc_level_for(dtype)};
     tc_parallel_for(n, TC_CHUNK_MATH, tc_adam_range, &args);
+    return TC_OK;
+}
+
+/* ---- categorical accuracy: rows whose first argmax agrees ---------------------------- */
+
+/* Index of the first maximum of z[0..n) (n >= 1); the first NaN wins, like tc_argreduce. */
+#define TC_FIRST_ARGMAX(T)                                                               \
+    static int64_t tc_first_argmax_##T(const T *z, int64_t n)                            \
+    {                                                                                    \
+        T best = z[0];                                                                   \
+        if (best != best) {                                                              \
+            return 0;                                                                    \
+        }                                                                                \
+        int64_t where = 0;                                                               \
+        for (int64_t j = 1; j < n; j++) {                                                \
+            T v = z[j];                                                                  \
+            if (v != v) {                                                                \
+                return j;                                                                \
+            }                                                                            \
+            if (v > best) {                                                              \
+                best = v;                                                                \
+                where = j;                                                               \
+            }                                                                            \
+        }                                                                                \
+        return where;                                                                    \
+    }
+
+TC_FIRST_ARGMAX(float)
+TC_FIRST_ARGMAX(double)
+
+int tc_argmax_hits(int dtype, int64_t m, int64_t n, const void *a, const void *b,
+                   int64_t *hits)
+{
+    int status = tc_fused_check("tc_argmax_hits", dtype, m);
+    if (status) {
+        return status;
+    }
+    if (n < 1 || hits == NULL) {
+        return tc_set_error("tc_argmax_hits: need n >= 1 columns and a result, got n=%lld",
+                            (long long)n);
+    }
+    int64_t count = 0;
+    if (dtype == TC_FLOAT32) {
+        const float *x = a, *y = b;
+        for (int64_t i = 0; i < m; i++) {
+            count += tc_first_argmax_float(x + i * n, n) == tc_first_argmax_float(y + i * n, n);
+        }
+    } else {
+        const double *x = a, *y = b;
+        for (int64_t i = 0; i < m; i++) {
+            count += tc_first_argmax_double(x + i * n, n)
+                     == tc_first_argmax_double(y + i * n, n);
+        }
+    }
+    *hits = count;
     return TC_OK;
 }

@@ -315,6 +315,12 @@ int tc_relu_backward(int dtype, int64_t n, void *dx, const void *dy, const void 
 int tc_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const void *labels,
                     void *loss, void *grad, void *probs);
 
+/* Categorical accuracy count: *hits = number of rows i < m of the m x n matrices a and b
+ * (n >= 1) whose first argmax agrees (the first NaN of a row counts as its argmax, like
+ * tc_argreduce). Serial: one pass over both matrices. */
+int tc_argmax_hits(int dtype, int64_t m, int64_t n, const void *a, const void *b,
+                   int64_t *hits);
+
 /* One optimizer step over n elements, in place on var and the state arrays (Keras 3
  * formulas, see tensorcore/optimizers). SGD: momentum NULL -> var -= lr*g; else
  * m = mu*m - lr*g and var += m (nesterov: var += mu*m - lr*g). */

@@ -256,6 +256,20 @@ def softmax_crossentropy(logits: np.ndarray, labels: np.ndarray, loss: np.ndarra
         _fail("softmax_crossentropy", status)
 
 
+_hits_out = ffi.new("int64_t *")
+
+
+def argmax_hits(a: np.ndarray, b: np.ndarray) -> int:
+    """Number of rows of the 2-D a and b (same shape and float dtype, C-contiguous, at least
+    one column) whose first argmax agrees; a row's first NaN is its argmax."""
+    rows, cols = a.shape
+    status = lib.tc_argmax_hits(_DTYPE_CODES[a.dtype], rows, cols, _from_buffer(a),
+                                _from_buffer(b), _hits_out)
+    if status:
+        _fail("argmax_hits", status)
+    return int(_hits_out[0])
+
+
 def sgd_update(var: np.ndarray, grad: np.ndarray, momentum: np.ndarray | None, lr: float,
                mu: float, nesterov: bool) -> None:
     """One SGD step in place (momentum None: plain gradient descent)."""
