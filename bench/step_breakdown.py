@@ -38,7 +38,8 @@ BATCH = 128
 GROUPS = {
     "matmul": "GEMM (5 per step)",
     "bias_act": "bias + ReLU (fused)",
-    "relu_backward": "ReLU backward",
+    "relu_backward": "ReLU backward + bias column sum (fused)",
+    "relu_backward_colsum": "ReLU backward + bias column sum (fused)",
     "softmax_crossentropy": "softmax-crossentropy (fused)",
     "rmsprop_update": "RMSprop update (4 variables)",
 }

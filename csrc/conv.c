@@ -5,9 +5,12 @@
  * x[n, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw, g*Cg + c], 0 outside); for each tile (in
  * parallel) the thread writes the tile's im2col rows straight into packed GEMM B panels in
  * its own scratch buffer and multiplies them by W_g^T, packed once per call (see "forward"
- * below). 1x1 stride-1 unpadded convolutions pack x itself.
+ * below). 1x1 stride-1 unpadded convolutions pack x itself. With the AVX2 float32 kernel
+ * the micro-kernel reads B from x's window rows instead (no packed B; "window-row path").
  *
- * Input gradient: per image (in parallel; images never share dx), per row tile:
+ * Input gradient: stride 1, one group, float32 AVX2: the forward window-row path on dy
+ * with the flipped kernel (tc_conv_grad_input_rows). Otherwise per image (in parallel;
+ * images never share dx), per row tile:
  * dcol = dy_tile @ W_g^T, then col2im adds dcol into dx (positions outside are dropped).
  * Filter gradient: the row tiles are split into P pieces (P <= threads); piece p
  * accumulates col_tile^T @ dy_tile into its own K x O buffer (piece 0 into dw itself) and
@@ -23,6 +26,10 @@
 #include "gemm_internal.h"
 #include "tc_internal.h"
 
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+#include <immintrin.h>
+#endif
+
 /* Bytes of im2col data per tile (and per thread): fits the 512 KiB L2 with the GEMM's own
  * packed A block beside it. */
 #define TC_CONV_TILE_BYTES ((int64_t)192 << 10)
@@ -30,6 +37,11 @@
 #define TC_CONV_TILE_MIN_ROWS 32
 /* Minimum input elements per pooling work item. */
 #define TC_POOL_CHUNK_ELEMS 32768
+/* Window-row forward path (float32 AVX2): shortest window row (KW * C values) it takes
+ * (one thread, 64 images: 3x3 with C = 2..64 ran 17-30% faster than the packed path, C = 1
+ * (runs of 3) 2-3% slower), and the most kernel rows. */
+#define TC_CONV_ROWS_MIN_RUN 6
+#define TC_CONV_ROWS_MAX_KH 16
 
 typedef struct tc_conv_geom {
     int64_t n, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, dh, dw, groups;
@@ -184,6 +196,7 @@ typedef struct tc_conv_job {
     char **acc;                 /* filter gradient: one K x O buffer per piece */
     char *wpack;                /* forward: W^T of every group in MR micro-panels */
     int64_t kc_step;            /* forward: K block of the micro-kernel calls */
+    int rows_path;              /* forward: B read from x's window rows (float32 AVX2) */
     int64_t tile_rows, ntiles, pieces;
     atomic_int status;
 } tc_conv_job;
@@ -355,9 +368,176 @@ static void tc_conv_gemm_packed(const tc_gemm_kernel *kern, int64_t m, int64_t n
     }
 }
 
+/* ---- forward, float32 AVX2: B read from x's window rows (no packed B) -----------------
+ *
+ * With one group, no column dilation and the AVX2 16x6 kernel, the K values of an im2col
+ * row are KH window rows of KW * C contiguous values each, and a window row that needs no
+ * horizontal padding IS a run of x. The micro-kernel below takes, for each of its NR = 6
+ * positions and each window row kh, a pointer to that run (x itself; a zero run for a
+ * row outside the image or a missing position; a run built in a small per-thread buffer
+ * when the window crosses the left or right edge) and broadcasts B straight from them, so
+ * neither the transposing B pack nor im2col runs (the pack was ~11% of the forward). A is
+ * W^T packed once per call, as for the packed path; window rows that are outside the
+ * image for all six positions are skipped with their slice of A. Each output element is
+ * one sum over the non-skipped k in increasing order, accumulated in registers. */
+
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+enum { TC_CONV_RMR = 16, TC_CONV_RNR = 6 };
+
+/* C[0:16, 0:6] (element (i, j) at c[i + j * ldc]) = sum over segments s of
+ * A_s (16 x run, element (i, p) at a[aoff[s] + p * 16 + i]) @ B_s (run x 6, element (p, j)
+ * at b[s * 6 + j][p]). C is written, not read. */
+__attribute__((target("avx2,fma"))) static void
+tc_conv_ukr_rows_f32(int nseg, int64_t run, const float *a, const int64_t *aoff,
+                     const float *const *b, float *c, int64_t ldc)
+{
+    __m256 acc[TC_CONV_RNR][2];
+#pragma GCC unroll 6
+    for (int j = 0; j < TC_CONV_RNR; ++j) {
+        acc[j][0] = _mm256_setzero_ps();
+        acc[j][1] = _mm256_setzero_ps();
+    }
+    for (int s = 0; s < nseg; ++s) {
+        const float *ap = a + aoff[s];
+        const float *const *bs = b + TC_CONV_RNR * s;
+        for (int64_t p = 0; p < run; ++p, ap += TC_CONV_RMR) {
+            const __m256 a0 = _mm256_loadu_ps(ap), a1 = _mm256_loadu_ps(ap + 8);
+            _mm_prefetch((const char *)(ap + 8 * TC_CONV_RMR), _MM_HINT_T0);
+#pragma GCC unroll 6
+            for (int j = 0; j < TC_CONV_RNR; ++j) {
+                const __m256 bj = _mm256_broadcast_ss(bs[j] + p);
+                acc[j][0] = _mm256_fmadd_ps(a0, bj, acc[j][0]);
+                acc[j][1] = _mm256_fmadd_ps(a1, bj, acc[j][1]);
+            }
+        }
+    }
+#pragma GCC unroll 6
+    for (int j = 0; j < TC_CONV_RNR; ++j) {
+        _mm256_storeu_ps(c + j * ldc, acc[j][0]);
+        _mm256_storeu_ps(c + j * ldc + 8, acc[j][1]);
+    }
+}
+
+/* True when the forward pass of job reads B from x's window rows (see above). */
+static int tc_conv_rows_path(const tc_conv_job *job)
+{
+    const tc_conv_geom *g = &job->g;
+    return job->es == 4 && job->kern->ukr == tc_gemm_kernel_avx2_f32.ukr &&
+           job->kern->mr == TC_CONV_RMR && job->kern->nr == TC_CONV_RNR && g->groups == 1 &&
+           g->dw == 1 && !tc_conv_is_pointwise(g) && g->kw * g->c >= TC_CONV_ROWS_MIN_RUN &&
+           g->kh <= TC_CONV_ROWS_MAX_KH;
+}
+
+/* TENSORCORE_CONV_ROWS=0 turns the window-row path off (the packed path runs instead):
+ * for A/B timing and for tests that compare the two paths. Read once. */
+static int tc_conv_rows_disabled(void)
+{
+    static atomic_int cached = -1;
+    int v = atomic_load(&cached);
+    if (v < 0) {
+        const char *env = getenv("TENSORCORE_CONV_ROWS");
+        v = env != NULL && env[0] == '0' && env[1] == '\0';
+        atomic_store(&cached, v);
+    }
+    return v;
+}
+
+/* The window-row pointers of output rows [q0, q0 + h) (h <= 6): for each kh that is inside
+ * the image for at least one position, aoff[s] = kh * run * 16 and b[6 s + j] = position
+ * j's run (zero: a run of zeros; edge: room for 6 * KH runs built here). Returns the
+ * number of segments s. */
+static int tc_conv_panel_rows(const tc_conv_geom *g, const float *x, int64_t q0, int h,
+                              const float *zero, float *edge, int64_t *aoff, const float **b)
+{
+    const int64_t per_image = g->oh * g->ow, run = g->kw * g->c;
+    int64_t n[TC_CONV_RNR], oh[TC_CONV_RNR], iw0[TC_CONV_RNR];
+    for (int j = 0; j < h; ++j) {
+        const int64_t r = q0 + j, rem = r % per_image;
+        n[j] = r / per_image;
+        oh[j] = rem / g->ow;
+        iw0[j] = (rem - oh[j] * g->ow) * g->sw - g->pl;
+    }
+    int nseg = 0;
+    for (int64_t kh = 0; kh < g->kh; ++kh) {
+        const float **bs = b + TC_CONV_RNR * nseg;
+        int inside = 0;
+        for (int j = 0; j < TC_CONV_RNR; ++j) {
+            const int64_t ih = j < h ? oh[j] * g->sh - g->pt + kh * g->dh : -1;
+            if (ih < 0 || ih >= g->h) {
+                bs[j] = zero;
+                continue;
+            }
+            inside = 1;
+            const float *row = x + (n[j] * g->h + ih) * g->w * g->c;
+            if (iw0[j] >= 0 && iw0[j] + g->kw <= g->w) {
+                bs[j] = row + iw0[j] * g->c;
+                continue;
+            }
+            float *d = edge + (j * g->kh + kh) * run;     /* the window crosses an edge */
+            for (int64_t kw = 0; kw < g->kw; ++kw) {
+                const int64_t iw = iw0[j] + kw;
+                if (iw < 0 || iw >= g->w)
+                    memset(d + kw * g->c, 0, (size_t)g->c * sizeof(float));
+                else
+                    memcpy(d + kw * g->c, row + iw * g->c, (size_t)g->c * sizeof(float));
+            }
+            bs[j] = d;
+        }
+        if (inside)
+            aoff[nseg++] = kh * run * TC_CONV_RMR;
+    }
+    return nseg;
+}
+
+/* Forward tiles [t0, t1) on the window-row path. */
+static void tc_conv_forward_rows_range(tc_conv_job *job, int64_t t0, int64_t t1)
+{
+    const tc_conv_geom *g = &job->g;
+    const int64_t m = g->n * g->oh * g->ow, run = g->kw * g->c;
+    const int64_t mpanels = (g->o + TC_CONV_RMR - 1) / TC_CONV_RMR;
+    /* a zero run, then 6 * KH edge runs */
+    float *zero = tc_gemm_scratch(2, (size_t)((1 + TC_CONV_RNR * g->kh) * run) * sizeof(float));
+    if (zero == NULL) {
+        tc_conv_fail(job, TC_ERR_NOMEM);
+        return;
+    }
+    memset(zero, 0, (size_t)run * sizeof(float));
+    float *edge = zero + run;
+    int64_t aoff[TC_CONV_ROWS_MAX_KH];
+    const float *b[TC_CONV_RNR * TC_CONV_ROWS_MAX_KH];
+    _Alignas(64) float tile[TC_CONV_RMR * TC_CONV_RNR];
+    const float *x = (const float *)(const void *)job->x;
+    const float *wpack = (const float *)(const void *)job->wpack;
+    float *y = (float *)(void *)job->y;
+    const int64_t r_end = t1 * job->tile_rows < m ? t1 * job->tile_rows : m;
+    for (int64_t q0 = t0 * job->tile_rows; q0 < r_end; q0 += TC_CONV_RNR) {
+        const int h = r_end - q0 < TC_CONV_RNR ? (int)(r_end - q0) : TC_CONV_RNR;
+        const int nseg = tc_conv_panel_rows(g, x, q0, h, zero, edge, aoff, b);
+        for (int64_t ip = 0; ip < mpanels; ++ip) {
+            const int mr_now = g->o - ip * TC_CONV_RMR < TC_CONV_RMR
+                               ? (int)(g->o - ip * TC_CONV_RMR) : TC_CONV_RMR;
+            float *c = y + q0 * g->o + ip * TC_CONV_RMR;
+            const float *a = wpack + ip * TC_CONV_RMR * g->k;
+            if (mr_now == TC_CONV_RMR && h == TC_CONV_RNR) {
+                tc_conv_ukr_rows_f32(nseg, run, a, aoff, b, c, g->o);
+                continue;
+            }
+            tc_conv_ukr_rows_f32(nseg, run, a, aoff, b, tile, TC_CONV_RMR);
+            tc_conv_merge(4, (const char *)tile, TC_CONV_RMR, mr_now, h, (char *)c, g->o, 0);
+        }
+    }
+}
+#endif
+
 static void tc_conv_forward_range(void *ctx, int64_t t0, int64_t t1)
 {
     tc_conv_job *job = ctx;
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+    if (job->rows_path) {
+        tc_conv_forward_rows_range(job, t0, t1);
+        return;
+    }
+#endif
     const tc_conv_geom *g = &job->g;
     const int es = job->es, mr = job->kern->mr, nr = job->kern->nr;
     const int64_t m = g->n * g->oh * g->ow;
@@ -474,22 +654,19 @@ static void tc_conv_job_init(tc_conv_job *job, int dtype, const tc_conv_geom *g)
     atomic_init(&job->status, TC_OK);
 }
 
-int tc_conv2d(int dtype, const int64_t *geom, const void *x, const void *w, void *y)
+/* The forward pass y = conv(x, w) on checked geometry g with N * OH * OW > 0 rows. */
+static int tc_conv_forward(const char *who, int dtype, const tc_conv_geom *gp, const void *x,
+                           const void *w, void *y)
 {
-    tc_conv_geom g;
-    int st = tc_conv_check("tc_conv2d", dtype, geom, 0, x, w, y, &g);
-    if (st != TC_OK)
-        return st;
+    const tc_conv_geom g = *gp;
     const int64_t m = g.n * g.oh * g.ow;
-    if (m == 0)
-        return TC_OK;
     tc_conv_job job;
     tc_conv_job_init(&job, dtype, &g);
     job.x = x;
     job.y = y;
     const int mr = job.kern->mr, es = job.es;
     if (job.kern->mr * job.kern->nr * es > 2048)
-        return tc_set_error("tc_conv2d: micro-tile of %s too large (internal error)",
+        return tc_set_error("%s: micro-tile of %s too large (internal error)", who,
                             job.kern->name);
     /* K blocks: the fewest of at most KC, of nearly equal size (a multiple of 8). */
     const int64_t kblocks = (g.k + job.kern->kc - 1) / job.kern->kc;
@@ -499,17 +676,78 @@ int tc_conv2d(int dtype, const int64_t *geom, const void *x, const void *w, void
     const size_t wbytes = (size_t)(g.groups * mpanels * mr * g.k * es);
     job.wpack = aligned_alloc(64, (wbytes + 63) & ~(size_t)63);
     if (job.wpack == NULL)
-        return tc_set_error("tc_conv2d: out of memory for the packed kernel (%zu bytes)",
+        return tc_set_error("%s: out of memory for the packed kernel (%zu bytes)", who,
                             wbytes);
     for (int64_t gi = 0; gi < g.groups; ++gi)
         tc_gemm_pack(es, mr, g.og, g.k, (const char *)w + gi * g.og * es, 1, g.o,
                      job.wpack + gi * mpanels * mr * g.k * es);
     job.tile_rows = tc_conv_tile_rows(&g, job.es, m, job.kern->nr);
     job.ntiles = (m + job.tile_rows - 1) / job.tile_rows;
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+    job.rows_path = tc_conv_rows_path(&job) && !tc_conv_rows_disabled();
+#endif
     tc_parallel_for(job.ntiles, 1, tc_conv_forward_range, &job);
     free(job.wpack);
-    return tc_conv_finish("tc_conv2d", &job);
+    return tc_conv_finish(who, &job);
 }
+
+int tc_conv2d(int dtype, const int64_t *geom, const void *x, const void *w, void *y)
+{
+    tc_conv_geom g;
+    int st = tc_conv_check("tc_conv2d", dtype, geom, 0, x, w, y, &g);
+    if (st != TC_OK)
+        return st;
+    if (g.n * g.oh * g.ow == 0)
+        return TC_OK;
+    return tc_conv_forward("tc_conv2d", dtype, &g, x, w, y);
+}
+
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+/* Input gradient of a stride-1, one-group convolution as a forward convolution on the
+ * window-row path: dx[n, ih, iw, c] = sum over (kh, kw, o) of
+ * dy[n, ih + pt - kh*dh, iw + pl - kw*dw, o] * w[kh, kw, c, o] is the convolution of dy
+ * (N, OH, OW, O) with w'[kh, kw, o, c] = w[KH-1-kh, KW-1-kw, c, o] padded by (KH-1)*dh - pt
+ * above and (KW-1)*dw - pl on the left (dy outside its OH x OW contributes nothing, as
+ * padding does), output H x W: no dcol tile, no col2im, no dx clearing. Sets *handled to
+ * 0 (and does nothing) when that forward would not take the window-row path. */
+static int tc_conv_grad_input_rows(int dtype, const tc_conv_geom *g, const void *dy,
+                                   const void *w, void *dx, int *handled)
+{
+    *handled = 0;
+    if (dtype != TC_FLOAT32 || g->sh != 1 || g->sw != 1 || g->groups != 1 ||
+        (g->kh - 1) * g->dh < g->pt || (g->kw - 1) * g->dw < g->pl)
+        return TC_OK;
+    tc_conv_geom t = *g;
+    t.h = g->oh;
+    t.w = g->ow;
+    t.c = t.cg = g->o;
+    t.o = t.og = g->c;
+    t.oh = g->h;
+    t.ow = g->w;
+    t.pt = (g->kh - 1) * g->dh - g->pt;
+    t.pl = (g->kw - 1) * g->dw - g->pl;
+    t.k = t.kh * t.kw * t.cg;
+    tc_conv_job probe;
+    tc_conv_job_init(&probe, dtype, &t);
+    if (!tc_conv_rows_path(&probe) || tc_conv_rows_disabled())
+        return TC_OK;
+    *handled = 1;
+    const int64_t taps = g->kh * g->kw, c = g->c, o = g->o;
+    float *wt = malloc((size_t)(taps * c * o) * sizeof(float));
+    if (wt == NULL)
+        return tc_set_error("tc_conv2d_grad_input: out of memory for the flipped kernel");
+    const float *src = w;
+    for (int64_t tap = 0; tap < taps; ++tap) {
+        float *dst = wt + (taps - 1 - tap) * o * c;     /* (kh, kw) -> (KH-1-kh, KW-1-kw) */
+        for (int64_t ci = 0; ci < c; ++ci)
+            for (int64_t oi = 0; oi < o; ++oi)
+                dst[oi * c + ci] = src[(tap * c + ci) * o + oi];
+    }
+    const int st = tc_conv_forward("tc_conv2d_grad_input", dtype, &t, dy, wt, dx);
+    free(wt);
+    return st;
+}
+#endif
 
 int tc_conv2d_grad_input(int dtype, const int64_t *geom, const void *dy, const void *w,
                          void *dx)
@@ -525,6 +763,12 @@ int tc_conv2d_grad_input(int dtype, const int64_t *geom, const void *dy, const v
         memset(dx, 0, (size_t)(g.n * g.h * g.w * g.c * es));
         return TC_OK;
     }
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+    int handled;
+    st = tc_conv_grad_input_rows(dtype, &g, dy, w, dx, &handled);
+    if (handled)
+        return st;
+#endif
     tc_conv_job job;
     tc_conv_job_init(&job, dtype, &g);
     job.dy = dy;
@@ -745,7 +989,6 @@ TC_POOL_DEFINE(float, f32)
 TC_POOL_DEFINE(double, f64)
 
 #ifdef TC_GEMM_HAVE_X86_KERNELS
-#include <immintrin.h>
 
 /* tc_maxpool_image_f32 with 8 channels per AVX2 register: the running maximum and its
  * position stay in registers over the window (the generic loop's NaN rule compiles to

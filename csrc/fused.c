@@ -1,6 +1,8 @@
 /* Fused training kernels: bias + activation, relu backward, softmax crossentropy and
  * one-pass optimizer updates (tc_bias_act, tc_relu_backward, tc_softmax_xent,
- * tc_sgd_update, tc_rmsprop_update, tc_adam_update).
+ * tc_sgd_update, tc_rmsprop_update, tc_adam_update) and the categorical-accuracy count
+ * (tc_argmax_hits), and relu backward with the bias gradient's column sum in the same pass
+ * (tc_relu_backward_colsum).
  *
  * Every operand is C-contiguous and of one float dtype (float32 or float64). Work is
  * split over the thread pool in contiguous element (or row) ranges; the float32 loops
@@ -164,6 +166,45 @@ typedef struct {
     int level;
 } tc_adam_args;
 
+/* ---- relu backward + column sum (the bias gradient) in one pass ----------------------- */
+
+#define TC_COLSUM_BLOCK 256
+
+typedef struct {
+    void *dx, *colsum;
+    const void *dy, *y;
+    int64_t m, n;
+    int level;
+} tc_relu_colsum_args;
+
+/* Columns [c0, c1) of every row: dx = y > 0 ? dy : 0, and the sum of each dx column folded
+ * row by row in double, then rounded once: the order and accumulator of tc_reduce's
+ * column sum, so the result is the same bits as relu_backward followed by reduce sum. */
+#define TC_RELU_COLSUM_BODY(T)                                                           \
+    T *restrict dx = x->dx, *restrict colsum = x->colsum;                                \
+    const T *restrict dy = x->dy, *restrict y = x->y;                                    \
+    const int64_t m = x->m, n = x->n;                                                    \
+    for (int64_t c0 = begin; c0 < end; c0 += TC_COLSUM_BLOCK) {                          \
+        const int64_t w = end - c0 < TC_COLSUM_BLOCK ? end - c0 : TC_COLSUM_BLOCK;       \
+        double acc[TC_COLSUM_BLOCK];                                                     \
+        for (int64_t j = 0; j < w; j++) {                                                \
+            acc[j] = 0.0;                                                                \
+        }                                                                                \
+        for (int64_t i = 0; i < m; i++) {                                                \
+            const T *restrict a = dy + i * n + c0, *restrict b = y + i * n + c0;         \
+            T *restrict d = dx + i * n + c0;                                             \
+            for (int64_t j = 0; j < w; j++) {                                            \
+                const T g = a[j];            /* loaded unconditionally: a select */      \
+                const T v = b[j] > (T)0 ? g : (T)0;                                      \
+                d[j] = v;                                                                \
+                acc[j] += (double)v;                                                     \
+            }                                                                            \
+        }                                                                                \
+        for (int64_t j = 0; j < w; j++) {                                                \
+            colsum[c0 + j] = (T)acc[j];                                                  \
+        }                                                                                \
+    }
+
 /* ---- float32 variants: one function per (kernel, ISA) from the bodies above ---------- */
 
 #define TC_F32_KERNELS(SUF, ATTR)                                                        \
@@ -182,6 +223,11 @@ typedef struct {
         float *dx = (float *)x->dx;                                                      \
         const float *dy = (const float *)x->dy, *y = (const float *)x->y;                \
         TC_RELU_BWD_BODY(float)                                                          \
+    }                                                                                    \
+    ATTR static void tc_relu_colsum_f32_##SUF(const tc_relu_colsum_args *x,               \
+                                              int64_t begin, int64_t end)                \
+    {                                                                                    \
+        TC_RELU_COLSUM_BODY(float)                                                       \
     }                                                                                    \
     ATTR static void tc_sgd_f32_##SUF(const tc_sgd_args *x, int64_t begin, int64_t end)  \
     {                                                                                    \
@@ -403,5 +449,93 @@ int tc_adam_update(int dtype, int64_t n, void *var, const void *grad, void *m, v
     }
     tc_adam_args args = {var, m, v, grad, alpha, beta_1, beta_2, eps, tc_level_for(dtype)};
     tc_parallel_for(n, TC_CHUNK_MATH, tc_adam_range, &args);
+    return TC_OK;
+}
+
+/* ---- categorical accuracy: rows whose first argmax agrees ---------------------------- */
+
+/* Index of the first maximum of z[0..n) (n >= 1); the first NaN wins, like tc_argreduce. */
+#define TC_FIRST_ARGMAX(T)                                                               \
+    static int64_t tc_first_argmax_##T(const T *z, int64_t n)                            \
+    {                                                                                    \
+        T best = z[0];                                                                   \
+        if (best != best) {                                                              \
+            return 0;                                                                    \
+        }                                                                                \
+        int64_t where = 0;                                                               \
+        for (int64_t j = 1; j < n; j++) {                                                \
+            T v = z[j];                                                                  \
+            if (v != v) {                                                                \
+                return j;                                                                \
+            }                                                                            \
+            if (v > best) {                                                              \
+                best = v;                                                                \
+                where = j;                                                               \
+            }                                                                            \
+        }                                                                                \
+        return where;                                                                    \
+    }
+
+TC_FIRST_ARGMAX(float)
+TC_FIRST_ARGMAX(double)
+
+int tc_argmax_hits(int dtype, int64_t m, int64_t n, const void *a, const void *b,
+                   int64_t *hits)
+{
+    int status = tc_fused_check("tc_argmax_hits", dtype, m);
+    if (status) {
+        return status;
+    }
+    if (n < 1 || hits == NULL) {
+        return tc_set_error("tc_argmax_hits: need n >= 1 columns and a result, got n=%lld",
+                            (long long)n);
+    }
+    int64_t count = 0;
+    if (dtype == TC_FLOAT32) {
+        const float *x = a, *y = b;
+        for (int64_t i = 0; i < m; i++) {
+            count += tc_first_argmax_float(x + i * n, n) == tc_first_argmax_float(y + i * n, n);
+        }
+    } else {
+        const double *x = a, *y = b;
+        for (int64_t i = 0; i < m; i++) {
+            count += tc_first_argmax_double(x + i * n, n)
+                     == tc_first_argmax_double(y + i * n, n);
+        }
+    }
+    *hits = count;
+    return TC_OK;
+}
+
+static void tc_relu_colsum_f64(const tc_relu_colsum_args *x, int64_t begin, int64_t end)
+{
+    TC_RELU_COLSUM_BODY(double)
+}
+
+static void tc_relu_colsum_range(void *ctx, int64_t begin, int64_t end)
+{
+    const tc_relu_colsum_args *x = ctx;
+    if (x->level < 0) {
+        tc_relu_colsum_f64(x, begin, end);
+    } else {
+        TC_F32_DISPATCH(tc_relu_colsum_f32, x, begin, end);
+    }
+}
+
+int tc_relu_backward_colsum(int dtype, int64_t m, int64_t n, void *dx, const void *dy,
+                            const void *y, void *colsum)
+{
+    int status = tc_fused_check("tc_relu_backward_colsum", dtype, m);
+    if (status || n < 0) {
+        return status ? status : tc_set_error("tc_relu_backward_colsum: negative n %lld",
+                                              (long long)n);
+    }
+    if (n == 0) {
+        return TC_OK;
+    }
+    tc_relu_colsum_args args = {dx, colsum, dy, y, m, n, tc_level_for(dtype)};
+    /* split over columns (each column's sum stays in one thread, in row order) */
+    int64_t min_cols = m > 0 ? (TC_CHUNK_CHEAP + m - 1) / m : n;
+    tc_parallel_for(n, min_cols, tc_relu_colsum_range, &args);
     return TC_OK;
 }

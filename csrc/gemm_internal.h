@@ -27,6 +27,14 @@ int tc_simd_level_id(void);
 typedef void (*tc_gemm_ukr_fn)(int64_t kc, const void *alpha, const void *a, const void *b,
                                const void *beta, void *c, int64_t ldc);
 
+/* Optional narrow-panel kernel: C[0:MR, 0:nn] = alpha * Apanel @ Bpanel[:, 0:nn] + beta * C
+ * for 1 <= nn < NR, same panels and C contract as tc_gemm_ukr_fn (the packed B micro-panel
+ * keeps its NR-element rows; columns nn..NR-1 are ignored) and only nn columns of C are
+ * touched. The last B micro-panel of an N that is not a multiple of NR (N = 128 with
+ * NR = 6) then costs about nn / NR of a full call instead of a full call plus a merge. */
+typedef void (*tc_gemm_ukr_narrow_fn)(int nn, int64_t kc, const void *alpha, const void *a,
+                                      const void *b, const void *beta, void *c, int64_t ldc);
+
 /* One kernel and its block sizes (all data). Invariants: mc % mr == 0, nc % nr == 0,
  * mr * nr * esize <= 2048 (the driver's edge-tile buffer). */
 typedef struct tc_gemm_kernel {
@@ -37,6 +45,7 @@ typedef struct tc_gemm_kernel {
     int kc, mc, nc;     /* cache blocks: B micro-panel kc x nr in L1, A block mc x kc in
                            L2, B panel kc x nc in L3 */
     tc_gemm_ukr_fn ukr;
+    tc_gemm_ukr_narrow_fn ukr_narrow;   /* NULL: narrow panels go through ukr + merge */
 } tc_gemm_kernel;
 
 extern const tc_gemm_kernel tc_gemm_kernel_generic_f32;

@@ -21,8 +21,9 @@
  *
  * The micro-kernels store C with unit stride along M, so the driver first transposes
  * the problem (C^T = B^T A^T, a swap of operands and strides) when C is row-major.
- * Full tiles of a unit-stride C go straight to the kernel with alpha and beta; edge
- * tiles and C without a unit stride are computed into a local tile and merged. The
+ * Full tiles of a unit-stride C go straight to the kernel with alpha and beta, and so do
+ * full-height tiles of a narrow last B panel when the kernel has a narrow variant; other
+ * edge tiles and C without a unit stride are computed into a local tile and merged. The
  * first K block applies the caller's beta, later blocks accumulate with beta = 1. */
 #define _POSIX_C_SOURCE 200809L
 #include <sched.h>
@@ -153,9 +154,15 @@ static void tc_gemm_tile_column(const tc_gemm_job *job, const char *pa, const ch
         const int mr_now = mc - ir < mr ? (int)(mc - ir) : mr;
         const char *pai = pa + ir * kc * es;
         char *cij = job->c + ((ic + ir) * rsc + (job->jc + jr) * csc) * es;
-        if (mr_now == mr && nr_now == kern->nr && rsc == 1) {
-            kern->ukr(kc, &job->alpha, pai, pbj, beta, cij, csc);
-            continue;
+        if (mr_now == mr && rsc == 1) {
+            if (nr_now == kern->nr) {
+                kern->ukr(kc, &job->alpha, pai, pbj, beta, cij, csc);
+                continue;
+            }
+            if (kern->ukr_narrow != NULL) {
+                kern->ukr_narrow(nr_now, kc, &job->alpha, pai, pbj, beta, cij, csc);
+                continue;
+            }
         }
         kern->ukr(kc, &job->one, pai, pbj, &job->zero, tile, mr);
         if (es == 4)

@@ -309,11 +309,24 @@ int tc_bias_act(int dtype, int64_t m, int64_t n, void *out, const void *bias, in
 /* dx[i] = y[i] > 0 ? dy[i] : 0 for i < n (y = relu output). dx may equal dy. */
 int tc_relu_backward(int dtype, int64_t n, void *dx, const void *dy, const void *y);
 
+/* The m x n relu backward and the bias gradient in one pass: dx = y > 0 ? dy : 0 and
+ * colsum[j] = sum over rows of dx[:, j] (summed in double in row order, like tc_reduce's
+ * column sum: the same bits as tc_relu_backward then a sum over axis 0). m == 0 gives
+ * zero sums. */
+int tc_relu_backward_colsum(int dtype, int64_t m, int64_t n, void *dx, const void *dy,
+                            const void *y, void *colsum);
+
 /* Per row i of m rows of n: loss[i] = -sum(labels * log_softmax(logits)); grad (m x n,
  * may be NULL) = softmax(logits) * sum(labels) - labels; probs (may be NULL) =
  * softmax(logits). */
 int tc_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const void *labels,
                     void *loss, void *grad, void *probs);
+
+/* Categorical accuracy count: *hits = number of rows i < m of the m x n matrices a and b
+ * (n >= 1) whose first argmax agrees (the first NaN of a row counts as its argmax, like
+ * tc_argreduce). Serial: one pass over both matrices. */
+int tc_argmax_hits(int dtype, int64_t m, int64_t n, const void *a, const void *b,
+                   int64_t *hits);
 
 /* One optimizer step over n elements, in place on var and the state arrays (Keras 3
  * formulas, see tensorcore/optimizers). SGD: momentum NULL -> var -= lr*g; else

@@ -193,6 +193,17 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple:
 
 def normalize_shape(op: str, shape: Any) -> tuple:
     """A shape argument (int or sequence of ints) as a tuple of non-negative ints."""
+    if type(shape) is tuple or type(shape) is list:
+        # the common case (reshape, broadcast_to, full on every training step) without the
+        # numbers.Integral ABC checks; anything else takes the general checks below
+        total = 1
+        for n in shape:
+            if type(n) is not int or n < 0:
+                break
+            total *= n
+        else:
+            if len(shape) <= MAX_NDIM and total <= 2 ** 62:
+                return tuple(shape)
     if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
     if isinstance(shape, (str, bytes, bytearray)):

@@ -278,6 +278,41 @@ def test_max_pool_float32_wide_channels_match_reference(backend, cfg):
     np.testing.assert_allclose(gx.numpy(), ref_gx.numpy(), rtol=1e-6, atol=1e-6)
 
 
+# Float32 convolutions whose window rows (KW * C values) are long enough for the C
+# forward's window-row path (AVX2: B read straight from x, no packed B): horizontal and
+# vertical padding (a window crossing the left/right edge is built in a buffer, a row
+# outside the image is a zero run), output channels not a multiple of the 16-row
+# micro-tile, fewer than 6 output positions, strides, row dilation, padding so wide that
+# whole windows lie outside the image, and several tiles over the threads. The stride-1
+# cases also take the input gradient through that path (dy convolved with the flipped
+# kernel).
+WINDOW_ROWS_CASES = [
+    # N, H, W, C, KH, KW, O, strides, padding, dilation
+    (2, 9, 10, 16, 3, 3, 20, 1, "same", 1),
+    (3, 11, 7, 12, 3, 3, 16, (2, 1), ((3, 0), (2, 1)), (2, 1)),
+    (2, 11, 9, 12, 3, 2, 16, 1, ((2, 1), (0, 1)), (2, 1)),
+    (1, 5, 5, 40, 5, 5, 33, 1, 6, 1),
+    (1, 3, 3, 16, 3, 3, 8, 1, "valid", 1),
+    (2, 13, 13, 32, 3, 3, 64, 3, "valid", 1),
+    (8, 28, 28, 32, 3, 3, 64, 1, "same", 1),
+]
+
+
+@pytest.mark.parametrize("case", WINDOW_ROWS_CASES)
+def test_conv2d_float32_wide_windows_match_reference(backend, case):
+    n, h, w, c, kh, kw, o, strides, padding, dilation = case
+    rng = np.random.default_rng(30 + WINDOW_ROWS_CASES.index(case))
+    x, k = rng.standard_normal((n, h, w, c)), rng.standard_normal((kh, kw, c, o))
+    fn = lambda a, b: tc.conv2d(a, b, strides, padding, dilation)  # noqa: E731
+    out, grads, _ = _values_and_grads(fn, (x.astype(np.float32), k.astype(np.float32)), 5)
+    ref, ref_grads, _ = _values_and_grads(fn, (x, k), 5, reference_backend)
+    assert out.dtype == np.float32
+    # float32 sums of up to K = 1000 products of unit normals (values up to ~100)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-4, atol=5e-4)
+    for grad, expected in zip(grads, ref_grads):
+        np.testing.assert_allclose(grad.numpy(), expected.numpy(), rtol=1e-4, atol=5e-3)
+
+
 # ---- errors: raised by the front end, before any kernel runs -----------------------------
 
 class _NoKernels:

@@ -133,3 +133,40 @@ def test_fused_crossentropy_backward_equals_tensor_op_rule():
             assert g.dtype == np.float32
             results.append(g.numpy())
         np.testing.assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_loss_predictions_equal_the_activation(backend, dtype):
+    """The predictions fit hands to the metrics after a fused softmax loss come straight
+    from the backend's softmax kernel: the same bits as tc.softmax, strided logits too;
+    other activations go through the activation function."""
+    from tensorcore.models.training import _fused_predictions
+    rng = np.random.default_rng(4)
+    base = (rng.standard_normal((12, 40)) * 30).astype(dtype)
+    base[3, 5] = np.nan
+    logits = tc.tensor(base, requires_grad=True)
+    for z in (logits, tc.from_numpy(base[:, ::4]), tc.from_numpy(base.T)):
+        got = _fused_predictions("softmax", z)
+        assert not got.requires_grad
+        np.testing.assert_array_equal(got.numpy(), tc.softmax(z.detach(), axis=-1).numpy())
+    got = _fused_predictions("sigmoid", logits)
+    np.testing.assert_array_equal(got.numpy(), tc.sigmoid(logits.detach()).numpy())
+    assert not got.requires_grad
+
+
+def test_normalize_shape_tuple_fast_path_keeps_the_checks():
+    """Tuples and lists of plain ints skip the ABC checks; bools, negatives, NumPy ints,
+    too many dims and too many elements still get the general path's answers."""
+    from tensorcore._dispatch import MAX_NDIM, normalize_shape
+    assert normalize_shape("op", (128, 10)) == (128, 10)
+    assert normalize_shape("op", [3, 0, 4]) == (3, 0, 4)
+    assert normalize_shape("op", ()) == ()
+    assert normalize_shape("op", (np.int64(3), 2)) == (3, 2)
+    with pytest.raises(TypeError, match="op: shape entries must be ints"):
+        normalize_shape("op", (True, 2))
+    with pytest.raises(ValueError, match="op: negative dimension"):
+        normalize_shape("op", [2, -1])
+    with pytest.raises(ValueError, match="op: arrays of rank"):
+        normalize_shape("op", (1,) * (MAX_NDIM + 1))
+    with pytest.raises(ValueError, match="too large"):
+        normalize_shape("op", (2 ** 40, 2 ** 40))

@@ -68,6 +68,49 @@ def test_relu_backward(be, dtype, size):
 
 @pytest.mark.parametrize("be", FUSED_BACKENDS)
 @pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(0, 5), (1, 1), (3, 7), (128, 512), (700, 130), (9, 600)])
+def test_relu_backward_colsum(be, dtype, shape):
+    """The one-pass relu backward + bias column sum gives the bits of relu_backward then
+    reduce "sum" over axis 0 (the two kernels it replaces in the Dense backward)."""
+    y = np.maximum(RNG.standard_normal(shape), 0).astype(dtype)
+    dy = (RNG.standard_normal(shape) * 10.0 ** RNG.integers(-3, 4, shape)).astype(dtype)
+    if y.size:
+        y.flat[::13] = np.nan
+        dy.flat[5::17] = np.nan
+        dy.flat[2::19] = -0.0
+    out = np.full(shape, 7, dtype)
+    colsum = np.full(shape[1], 7, dtype)
+    be.relu_backward_colsum(dy, y, out, colsum)
+    mask = np.empty(shape, dtype)
+    be.relu_backward(dy, y, mask)
+    want = np.empty((1, shape[1]), dtype)
+    be.reduce("sum", mask, (0,), want)
+    np.testing.assert_array_equal(out, np.where(y > 0, dy, 0))
+    np.testing.assert_array_equal(colsum, want[0])
+    np.testing.assert_allclose(colsum, np.where(y > 0, dy, 0).sum(axis=0, dtype=np.float64),
+                               rtol=1e-6)
+
+
+def test_dense_backward_bias_from_relu_pass_is_bitwise_the_same(c_only):
+    """Dense's array backward with the fused relu + column sum equals, bit for bit, the
+    same backward on a backend without it (relu_backward, then reduce)."""
+    import types
+
+    from tensorcore.layers.dense import _dense_backward_arrays
+    x = RNG.standard_normal((128, 78)).astype(np.float32)
+    w = RNG.standard_normal((78, 512)).astype(np.float32)
+    out = np.maximum(RNG.standard_normal((128, 512)), 0).astype(np.float32)
+    grad = RNG.standard_normal((128, 512)).astype(np.float32)
+    plain = types.SimpleNamespace(**{name: getattr(c_backend, name) for name in
+                                     ("relu_backward", "matmul", "reduce")})
+    fused = _dense_backward_arrays(c_backend, grad, out, x, w, "relu", True, True, True)
+    composite = _dense_backward_arrays(plain, grad, out, x, w, "relu", True, True, True)
+    for got, want in zip(fused, composite):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("be", FUSED_BACKENDS)
+@pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("shape", [(1, 1), (5, 10), (128, 10), (300, 1000)])
 def test_softmax_crossentropy_kernel(be, dtype, shape):
     z = (RNG.standard_normal(shape) * 5).astype(dtype)

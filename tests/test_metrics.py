@@ -80,3 +80,57 @@ def test_accuracy_for_other_losses_is_chosen_from_shapes():
 def test_unknown_metric():
     with pytest.raises(ValueError, match="Unknown metric: 'f7'"):
         metrics.get("f7")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_argmax_hits_kernel_matches_argmax_compare(dtype):
+    """The backend's one-pass accuracy count equals NumPy's first-argmax comparison: ties
+    take the first index, a row's first NaN is its argmax (like tc.argmax)."""
+    from tensorcore import backend as tc_backend
+    rng = np.random.default_rng(5)
+    for rows, cols in [(1, 1), (7, 3), (128, 10), (300, 17)]:
+        a = rng.integers(0, 3, (rows, cols)).astype(dtype)    # many ties
+        b = rng.integers(0, 3, (rows, cols)).astype(dtype)
+        a[::5, cols // 2] = np.nan
+        b[::7, -1] = np.nan
+        b[3::11, 0] = np.nan
+        expected = int(np.sum(_first_argmax(a) == _first_argmax(b)))
+        assert tc_backend.current().argmax_hits(a, b) == expected
+        assert tc_backend.current().argmax_hits(a, a) == rows
+
+
+def _first_argmax(a):
+    """NumPy oracle: first max per row, the first NaN winning."""
+    nan = np.isnan(a)
+    return np.where(nan.any(axis=1), nan.argmax(axis=1), np.nanargmax(
+        np.where(nan, -np.inf, a), axis=1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_categorical_accuracy_one_pass_equals_composite(dtype):
+    """CategoricalAccuracy's one-kernel update (2-D float, unweighted) gives the state of
+    the argmax / compare / sum path of MeanMetricWrapper, batch after batch."""
+    from tensorcore.metrics.base import MeanMetricWrapper
+    import tensorcore as tc
+    rng = np.random.default_rng(9)
+    fast, composite = metrics.CategoricalAccuracy(), metrics.CategoricalAccuracy()
+    for rows in (1, 5, 128):
+        y_true = np.eye(4, dtype=dtype)[rng.integers(0, 4, rows)]
+        y_pred = rng.integers(0, 3, (rows, 4)).astype(dtype)
+        y_pred[0, 1] = np.nan
+        fast.update_state(y_true, tc.from_numpy(y_pred))
+        MeanMetricWrapper.update_state(composite, y_true, y_pred)
+        assert (fast.total, fast.count) == (composite.total, composite.count)
+    # weighted, mixed-dtype, 3-D and mismatched batches keep the composite path
+    weights = np.array([2.0, 0.0, 1.0, 1.0], np.float32)
+    fast.reset_state()
+    fast.update_state(ONE_HOT, PROBS, sample_weight=weights)
+    assert fast.result() == pytest.approx(3 / 4)
+    fast.reset_state()
+    fast.update_state(ONE_HOT.astype(np.float64), PROBS)
+    assert fast.result() == pytest.approx(0.5)
+    fast.reset_state()
+    fast.update_state(ONE_HOT[None], PROBS[None])
+    assert fast.result() == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        fast.update_state(ONE_HOT[:3], PROBS)

@@ -244,6 +244,18 @@ def relu_backward(grad: np.ndarray, output: np.ndarray, out: np.ndarray) -> None
         _fail("relu_backward", status)
 
 
+def relu_backward_colsum(grad: np.ndarray, output: np.ndarray, out: np.ndarray,
+                         colsum: np.ndarray) -> None:
+    """relu_backward on the 2-D (m, n) arrays and, in the same pass, colsum (n,) = the sum
+    of out over axis 0 (the same values as reduce "sum" over axis 0)."""
+    rows, cols = out.shape
+    status = lib.tc_relu_backward_colsum(_DTYPE_CODES[out.dtype], rows, cols,
+                                         _from_buffer(out), _from_buffer(grad),
+                                         _from_buffer(output), _from_buffer(colsum))
+    if status:
+        _fail("relu_backward_colsum", status)
+
+
 def softmax_crossentropy(logits: np.ndarray, labels: np.ndarray, loss: np.ndarray,
                          grad: np.ndarray | None, probs: np.ndarray | None) -> None:
     """Per-row loss = -sum(labels * log_softmax(logits)); grad = softmax * sum(labels) -
@@ -254,6 +266,20 @@ def softmax_crossentropy(logits: np.ndarray, labels: np.ndarray, loss: np.ndarra
                                  _from_buffer(loss), _opt(grad), _opt(probs))
     if status:
         _fail("softmax_crossentropy", status)
+
+
+_hits_out = ffi.new("int64_t *")
+
+
+def argmax_hits(a: np.ndarray, b: np.ndarray) -> int:
+    """Number of rows of the 2-D a and b (same shape and float dtype, C-contiguous, at least
+    one column) whose first argmax agrees; a row's first NaN is its argmax."""
+    rows, cols = a.shape
+    status = lib.tc_argmax_hits(_DTYPE_CODES[a.dtype], rows, cols, _from_buffer(a),
+                                _from_buffer(b), _hits_out)
+    if status:
+        _fail("argmax_hits", status)
+    return int(_hits_out[0])
 
 
 def sgd_update(var: np.ndarray, grad: np.ndarray, momentum: np.ndarray | None, lr: float,

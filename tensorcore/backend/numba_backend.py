@@ -26,7 +26,7 @@ from ..kernels.layout import coalesce, flat_base, operand_table
 __all__ = [
     "binary", "unary", "where", "clip", "copy", "reduce", "argreduce", "matmul", "softmax",
     "scatter_add", "sort", "cumsum", "nonzero", "searchsorted", "svdvals", "take_rows",
-    "put_rows",
+    "put_rows", "argmax_hits",
     "conv2d",
     "conv2d_grad_input", "conv2d_grad_filter", "pool2d", "pool2d_grad", "set_num_threads",
     "get_num_threads", "info",
@@ -238,6 +238,13 @@ def argreduce(op: str, a: np.ndarray, axis: int, out: np.ndarray) -> None:
     _red.argreduce_range(op == "argmax", base, np.array([offset], dtype=np.int64),
                          np.array([kstrides], dtype=np.int64), np.array(kshape, dtype=np.int64),
                          a.shape[axis], a.strides[axis] // a.itemsize, out.reshape(-1), 0, n_out)
+
+
+def argmax_hits(a: np.ndarray, b: np.ndarray) -> int:
+    """Number of rows of the 2-D a and b (same shape and float dtype, C-contiguous, at least
+    one column) whose first argmax agrees; a row's first NaN is its argmax."""
+    rows, cols = a.shape
+    return int(_red.argmax_hits(a.reshape(-1), b.reshape(-1), rows, cols))
 
 
 def softmax(a: np.ndarray, axis: int, out: np.ndarray, log: bool) -> None:

@@ -300,6 +300,16 @@ def argreduce_range(is_max, a, koffs, kstrides, kshape, n, s, out, start, stop):
         step(kshape, kstrides, idx, pos, 1)
 
 
+@jit
+def argmax_hits(a, b, rows, n):
+    """Rows i < rows of the flat row-major (rows, n) a and b whose first argmax agrees."""
+    hits = 0
+    for i in range(rows):
+        if _arg_line(True, a, i * n, 1, n) == _arg_line(True, b, i * n, 1, n):
+            hits += 1
+    return hits
+
+
 # ---------------------------------------------------------------- softmax
 
 

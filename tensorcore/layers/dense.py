@@ -33,13 +33,20 @@ def _dense_backward_arrays(backend, grad: np.ndarray, out: np.ndarray, x: np.nda
     operands as the Tensor-op rule below (relu mask, grad @ W.T, x.T @ grad, column sum),
     so the results are identical, without the per-op dispatch, validation and wrapping.
     Every operand was checked when the forward ran (the engine has checked versions)."""
-    if activation == "relu":
-        grad_z = np.empty(out.shape, out.dtype)
-        backend.relu_backward(grad, out, grad_z)
-    else:
-        grad_z = grad
     wrap = tc.Tensor._wrap
     grad_x = grad_w = grad_b = None
+    if activation == "relu":
+        grad_z = np.empty(out.shape, out.dtype)
+        if want_b and hasattr(backend, "relu_backward_colsum"):
+            # the bias gradient's column sum in the relu mask's pass (same bits)
+            grad_b = np.empty(out.shape[1], out.dtype)
+            backend.relu_backward_colsum(grad, out, grad_z, grad_b)
+            grad_b = wrap(grad_b)
+            want_b = False
+        else:
+            backend.relu_backward(grad, out, grad_z)
+    else:
+        grad_z = grad
     if want_x:
         grad_x = np.empty(x.shape, out.dtype)
         if grad_x.size:

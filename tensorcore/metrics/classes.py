@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+import tensorcore as tc
+from tensorcore.backend import current as current_backend
 from tensorcore.metrics import functions
 from tensorcore.metrics.base import Mean, MeanMetricWrapper, Metric
 from tensorcore.registry import Registry
@@ -23,6 +27,34 @@ class CategoricalAccuracy(MeanMetricWrapper):
 
     def __init__(self, name: str = "categorical_accuracy"):
         super().__init__(functions.categorical_accuracy, name=name)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        """Add the batch's hits; unweighted 2-D float batches (fit's every step) take one
+        backend pass counting the rows whose argmax agrees, the same count as the
+        argmax / compare / sum of categorical_accuracy."""
+        if sample_weight is None and self.fn is functions.categorical_accuracy:
+            hits = _argmax_hits(y_true, y_pred)
+            if hits is not None:
+                self.total += float(hits)
+                self.count += float(len(y_true))
+                return
+        super().update_state(y_true, y_pred, sample_weight)
+
+
+_HIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _argmax_hits(y_true, y_pred) -> int | None:
+    """Rows of two same-shape 2-D float arrays/Tensors whose argmax agrees, from the
+    backend's one-pass kernel; None when the kernel does not apply (composite path)."""
+    a = y_true.data if isinstance(y_true, tc.Tensor) else y_true
+    b = y_pred.data if isinstance(y_pred, tc.Tensor) else y_pred
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 \
+            or a.shape != b.shape or a.shape[1] == 0 or a.dtype != b.dtype \
+            or a.dtype not in _HIT_DTYPES or not (a.flags.c_contiguous and b.flags.c_contiguous):
+        return None
+    kernel = getattr(current_backend(), "argmax_hits", None)
+    return None if kernel is None else kernel(a, b)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):

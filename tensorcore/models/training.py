@@ -33,6 +33,7 @@ import numpy as np
 import tensorcore as tc
 from tensorcore import activations, losses, optimizers
 from tensorcore import metrics as metrics_module
+from tensorcore.backend import current as current_backend
 from tensorcore.callbacks import Callback, CallbackList, History
 from tensorcore.losses.loss import canonical_name
 from tensorcore.metrics.base import Mean
@@ -48,6 +49,20 @@ from tensorcore.models.data_adapters import (
     unpack_x_y_sample_weight,
 )
 from tensorcore.utils.progbar import Progbar
+
+
+def _fused_predictions(activation: str, logits: tc.Tensor) -> tc.Tensor:
+    """activation(logits), detached: the predictions a fused loss hands to the metrics. A
+    softmax of 2-D float logits runs the backend's softmax kernel directly (the one
+    tc.softmax runs, same bits) without the op's dispatch; anything else goes through the
+    activation."""
+    z = logits.data
+    if activation == "softmax" and z.ndim == 2 and z.dtype.kind == "f" and z.size:
+        out = np.empty(z.shape, z.dtype)
+        current_backend().softmax(z, 1, out, False)
+        return tc.Tensor._wrap(out)
+    with tc.no_grad():
+        return activations.get(activation)(logits.detach())
 
 
 def _as_list(value) -> list:
@@ -329,9 +344,7 @@ class Trainer:
             loss = self._output_losses[index]
             if is_logits:
                 per_sample = loss.call_fused(target, out)
-                with tc.no_grad():
-                    predictions.append(activations.get(self._fused_activation(index))(
-                        out.detach()))
+                predictions.append(_fused_predictions(self._fused_activation(index), out))
             else:
                 predictions.append(out.detach() if isinstance(out, tc.Tensor) else out)
                 if loss is None:

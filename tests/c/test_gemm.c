@@ -252,6 +252,16 @@ static void test_edges(void)
         check_gemm(dtypes[d], 4300, 3, 9, 1.0, 1.0, L_ROW, L_ROW, L_COL);
         check_gemm(dtypes[d], 40, 2100, 20, 1.0, 0.0, L_ROW, L_NEG_ROW, L_COL);
     }
+    /* every narrow last B panel width (N % NR = 1..5 for NR = 4, 6, 12) under full-height
+     * tiles of a unit-stride C, odd and even k, beta zero and not; both C orientations */
+    for (int d = 0; d < 2; ++d)
+        for (int64_t nn = 1; nn <= 11; ++nn)
+            for (int t = 0; t < 4; ++t) {
+                const int64_t k = t == 0 ? 1 : t == 1 ? 9 : t == 2 ? 256 : 257;
+                const double beta = t % 2 ? 0.5 : 0.0;
+                check_gemm(dtypes[d], 64, 24 + nn, k, 1.5, beta, L_ROW, L_COL, L_COL);
+                check_gemm(dtypes[d], 24 + nn, 64, k, 1.0, beta, L_COL, L_ROW, L_ROW);
+            }
     for (int d = 2; d < 4; ++d) {
         check_gemm(dtypes[d], 130, 70, 90, 1.0, 0.0, L_ROW, L_ROW, L_ROW);
         check_gemm(dtypes[d], 70, 130, 90, 3.0, 2.0, L_COL, L_NEG_BOTH, L_ROW_PAD);
