@@ -15,6 +15,8 @@
  * Filter gradient: the row tiles are split into P pieces (P <= threads); piece p
  * accumulates col_tile^T @ dy_tile into its own K x O buffer (piece 0 into dw itself) and
  * the buffers are summed at the end in piece order, so results do not depend on timing.
+ * With the AVX2 float32 kernel (O a multiple of 16, KW * C of 6) a piece reads dy and x's
+ * window rows directly instead of building col tiles and packing them.
  *
  * Pooling: one image per work item; the channel vector of each position is contiguous, so
  * the inner loops run over channels (vectorized by the compiler). Max pooling records the
@@ -196,7 +198,8 @@ typedef struct tc_conv_job {
     char **acc;                 /* filter gradient: one K x O buffer per piece */
     char *wpack;                /* forward: W^T of every group in MR micro-panels */
     int64_t kc_step;            /* forward: K block of the micro-kernel calls */
-    int rows_path;              /* forward: B read from x's window rows (float32 AVX2) */
+    int rows_path;              /* forward / filter gradient: B read from x's window rows
+                                   (float32 AVX2) */
     int64_t tile_rows, ntiles, pieces;
     atomic_int status;
 } tc_conv_job;
@@ -442,46 +445,60 @@ static int tc_conv_rows_disabled(void)
     return v;
 }
 
+/* Window row kh of the position with image n, output row oh and first input column
+ * iw0 = ow * sw - pl: a pointer into x when the row is inside the image, `zero` (a run of
+ * zeros) when it is outside, else (the window crosses the left or right edge) a copy with
+ * zeros for the columns outside, built in `edge` (room for one run of KW * C values). */
+static const float *tc_conv_window_row(const tc_conv_geom *g, const float *x, int64_t n,
+                                       int64_t oh, int64_t iw0, int64_t kh,
+                                       const float *zero, float *edge)
+{
+    const int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+    if (ih < 0 || ih >= g->h)
+        return zero;
+    const float *row = x + (n * g->h + ih) * g->w * g->c;
+    if (iw0 >= 0 && iw0 + g->kw <= g->w)
+        return row + iw0 * g->c;
+    for (int64_t kw = 0; kw < g->kw; ++kw) {
+        const int64_t iw = iw0 + kw;
+        if (iw < 0 || iw >= g->w)
+            memset(edge + kw * g->c, 0, (size_t)g->c * sizeof(float));
+        else
+            memcpy(edge + kw * g->c, row + iw * g->c, (size_t)g->c * sizeof(float));
+    }
+    return edge;
+}
+
+/* Image, output row and first input column of output row r (global index). */
+static void tc_conv_position(const tc_conv_geom *g, int64_t r, int64_t *n, int64_t *oh,
+                             int64_t *iw0)
+{
+    const int64_t per_image = g->oh * g->ow, rem = r % per_image;
+    *n = r / per_image;
+    *oh = rem / g->ow;
+    *iw0 = (rem - *oh * g->ow) * g->sw - g->pl;
+}
+
 /* The window-row pointers of output rows [q0, q0 + h) (h <= 6): for each kh that is inside
  * the image for at least one position, aoff[s] = kh * run * 16 and b[6 s + j] = position
- * j's run (zero: a run of zeros; edge: room for 6 * KH runs built here). Returns the
- * number of segments s. */
+ * j's run (zero: a run of zeros, also for missing positions; edge: room for 6 * KH runs).
+ * Returns the number of segments s. */
 static int tc_conv_panel_rows(const tc_conv_geom *g, const float *x, int64_t q0, int h,
                               const float *zero, float *edge, int64_t *aoff, const float **b)
 {
-    const int64_t per_image = g->oh * g->ow, run = g->kw * g->c;
+    const int64_t run = g->kw * g->c;
     int64_t n[TC_CONV_RNR], oh[TC_CONV_RNR], iw0[TC_CONV_RNR];
-    for (int j = 0; j < h; ++j) {
-        const int64_t r = q0 + j, rem = r % per_image;
-        n[j] = r / per_image;
-        oh[j] = rem / g->ow;
-        iw0[j] = (rem - oh[j] * g->ow) * g->sw - g->pl;
-    }
+    for (int j = 0; j < h; ++j)
+        tc_conv_position(g, q0 + j, &n[j], &oh[j], &iw0[j]);
     int nseg = 0;
     for (int64_t kh = 0; kh < g->kh; ++kh) {
         const float **bs = b + TC_CONV_RNR * nseg;
         int inside = 0;
         for (int j = 0; j < TC_CONV_RNR; ++j) {
-            const int64_t ih = j < h ? oh[j] * g->sh - g->pt + kh * g->dh : -1;
-            if (ih < 0 || ih >= g->h) {
-                bs[j] = zero;
-                continue;
-            }
-            inside = 1;
-            const float *row = x + (n[j] * g->h + ih) * g->w * g->c;
-            if (iw0[j] >= 0 && iw0[j] + g->kw <= g->w) {
-                bs[j] = row + iw0[j] * g->c;
-                continue;
-            }
-            float *d = edge + (j * g->kh + kh) * run;     /* the window crosses an edge */
-            for (int64_t kw = 0; kw < g->kw; ++kw) {
-                const int64_t iw = iw0[j] + kw;
-                if (iw < 0 || iw >= g->w)
-                    memset(d + kw * g->c, 0, (size_t)g->c * sizeof(float));
-                else
-                    memcpy(d + kw * g->c, row + iw * g->c, (size_t)g->c * sizeof(float));
-            }
-            bs[j] = d;
+            bs[j] = j < h ? tc_conv_window_row(g, x, n[j], oh[j], iw0[j], kh, zero,
+                                               edge + (j * g->kh + kh) * run)
+                          : zero;
+            inside |= bs[j] != zero;
         }
         if (inside)
             aoff[nseg++] = kh * run * TC_CONV_RMR;
@@ -524,6 +541,99 @@ static void tc_conv_forward_rows_range(tc_conv_job *job, int64_t t0, int64_t t1)
             }
             tc_conv_ukr_rows_f32(nseg, run, a, aoff, b, tile, TC_CONV_RMR);
             tc_conv_merge(4, (const char *)tile, TC_CONV_RMR, mr_now, h, (char *)c, g->o, 0);
+        }
+    }
+}
+
+/* ---- filter gradient, float32 AVX2: A from dy, B from x's window rows -----------------
+ *
+ * dW (K x O, element (k, o) at dw[k * O + o]) = sum over output rows r of
+ * col[r, k] * dy[r, o]. A 16 x 6 micro-tile holds 16 output channels (a 16-float run of a
+ * dy row: no packing) by 6 consecutive k of one window row (6 floats of x, reached through
+ * the row's window-row pointer, as in the forward), summed over the rows of a tile. Needs
+ * O a multiple of 16 and KW * C a multiple of 6, so every micro-tile is whole. */
+
+/* C[0:16, 0:6] (element (i, j) at c[i + j * ldc]) (+)= sum over p < rows of
+ * dy[p * ldy + i] * xr[p][kofs + j]. */
+__attribute__((target("avx2,fma"))) static void
+tc_conv_ukr_wgrad_f32(int64_t rows, const float *dy, int64_t ldy, const float *const *xr,
+                      int64_t kofs, int accumulate, float *c, int64_t ldc)
+{
+    __m256 acc[TC_CONV_RNR][2];
+#pragma GCC unroll 6
+    for (int j = 0; j < TC_CONV_RNR; ++j) {
+        acc[j][0] = _mm256_setzero_ps();
+        acc[j][1] = _mm256_setzero_ps();
+    }
+    for (int64_t p = 0; p < rows; ++p, dy += ldy) {
+        const __m256 a0 = _mm256_loadu_ps(dy), a1 = _mm256_loadu_ps(dy + 8);
+        const float *bp = xr[p] + kofs;
+#pragma GCC unroll 6
+        for (int j = 0; j < TC_CONV_RNR; ++j) {
+            const __m256 bj = _mm256_broadcast_ss(bp + j);
+            acc[j][0] = _mm256_fmadd_ps(a0, bj, acc[j][0]);
+            acc[j][1] = _mm256_fmadd_ps(a1, bj, acc[j][1]);
+        }
+    }
+#pragma GCC unroll 6
+    for (int j = 0; j < TC_CONV_RNR; ++j) {
+        float *cj = c + j * ldc;
+        if (accumulate) {
+            acc[j][0] = _mm256_add_ps(acc[j][0], _mm256_loadu_ps(cj));
+            acc[j][1] = _mm256_add_ps(acc[j][1], _mm256_loadu_ps(cj + 8));
+        }
+        _mm256_storeu_ps(cj, acc[j][0]);
+        _mm256_storeu_ps(cj + 8, acc[j][1]);
+    }
+}
+
+/* True when the filter gradient of job runs on the window-row path. */
+static int tc_conv_wgrad_rows_path(const tc_conv_job *job)
+{
+    const tc_conv_geom *g = &job->g;
+    return tc_conv_rows_path(job) && g->o % TC_CONV_RMR == 0 &&
+           g->kw * g->c % TC_CONV_RNR == 0;
+}
+
+/* Filter gradient of pieces [p0, p1) on the window-row path: piece p sums its tiles into
+ * job->acc[p] (written by its first tile). Per tile: the window-row pointers of its rows
+ * (edge copies in a tile-sized buffer), then every (kh, 6 k, 16 o) micro-tile over them. */
+static void tc_conv_grad_filter_rows_range(tc_conv_job *job, int64_t p0, int64_t p1)
+{
+    const tc_conv_geom *g = &job->g;
+    const int64_t m = g->n * g->oh * g->ow, run = g->kw * g->c, rows = job->tile_rows;
+    /* a zero run, rows * KH edge runs, then rows * KH pointers */
+    const size_t floats = (size_t)((1 + rows * g->kh) * run);
+    float *zero = tc_gemm_scratch(2, (floats + 1) * sizeof(float) +
+                                     (size_t)(rows * g->kh) * sizeof(float *));
+    if (zero == NULL) {
+        tc_conv_fail(job, TC_ERR_NOMEM);
+        return;
+    }
+    memset(zero, 0, (size_t)run * sizeof(float));
+    float *edge = zero + run;
+    const float **tab = (const float **)(void *)(zero + ((floats + 1) & ~(size_t)1));
+    const float *x = (const float *)(const void *)job->x;
+    const float *dy = (const float *)(const void *)job->dy;
+    for (int64_t p = p0; p < p1; ++p) {
+        const int64_t t0 = p * job->ntiles / job->pieces;
+        const int64_t t1 = (p + 1) * job->ntiles / job->pieces;
+        float *dw = (float *)(void *)job->acc[p];
+        for (int64_t t = t0; t < t1; ++t) {
+            const int64_t r0 = t * rows, r1 = r0 + rows < m ? r0 + rows : m;
+            for (int64_t r = r0; r < r1; ++r) {
+                int64_t n, oh, iw0;
+                tc_conv_position(g, r, &n, &oh, &iw0);
+                for (int64_t kh = 0; kh < g->kh; ++kh)
+                    tab[kh * rows + (r - r0)] = tc_conv_window_row(
+                        g, x, n, oh, iw0, kh, zero, edge + ((r - r0) * g->kh + kh) * run);
+            }
+            for (int64_t kh = 0; kh < g->kh; ++kh)
+                for (int64_t k0 = 0; k0 < run; k0 += TC_CONV_RNR)
+                    for (int64_t o0 = 0; o0 < g->o; o0 += TC_CONV_RMR)
+                        tc_conv_ukr_wgrad_f32(r1 - r0, dy + r0 * g->o + o0, g->o,
+                                              tab + kh * rows, k0, t != t0,
+                                              dw + (kh * run + k0) * g->o + o0, g->o);
         }
     }
 }
@@ -607,6 +717,12 @@ static void tc_conv_grad_input_range(void *ctx, int64_t n0, int64_t n1)
 static void tc_conv_grad_filter_range(void *ctx, int64_t p0, int64_t p1)
 {
     tc_conv_job *job = ctx;
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+    if (job->rows_path) {
+        tc_conv_grad_filter_rows_range(job, p0, p1);
+        return;
+    }
+#endif
     const tc_conv_geom *g = &job->g;
     const int es = job->es;
     char *col = tc_conv_scratch(job, job->tile_rows);
@@ -812,6 +928,9 @@ int tc_conv2d_grad_filter(int dtype, const int64_t *geom, const void *x, const v
     job.x = x;
     job.dy = dy;
     job.tile_rows = tc_conv_tile_rows(&g, job.es, m, job.kern->nr);
+#ifdef TC_GEMM_HAVE_X86_KERNELS
+    job.rows_path = tc_conv_wgrad_rows_path(&job) && !tc_conv_rows_disabled();
+#endif
     job.ntiles = (m + job.tile_rows - 1) / job.tile_rows;
     int64_t pieces = tc_get_num_threads();
     /* Each extra piece costs a K x O buffer and a pass summing it: only with enough rows. */

@@ -95,6 +95,20 @@ int64_t tc_dtype_size(int dtype);
 #define TC_CHUNK_CHEAP 32768
 #define TC_CHUNK_MATH 4096
 
+/* e^r by its degree-7 Taylor polynomial (Horner, float32): truncation below 5e-9 relative
+ * for |r| <= ln2 / 2. Shared by tc_exp_f32 and tc_tanh_f32 (tc_vmath.h). */
+static inline float tc_exp_taylor7_f32(float r)
+{
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    return p * r + 1.0f;
+}
+
 /* ---- vectorizable float32 exp --------------------------------------------------------
  * exp(x) = 2^k * e^r with k = round(x / ln2), |r| <= ln2 / 2, e^r by a degree-7 Taylor
  * polynomial (relative error < 2 ulp). Branch-free so gcc vectorizes loops calling it.
@@ -108,14 +122,7 @@ static inline float tc_exp_f32(float x)
     kf = kf == kf ? kf : 0.0f;
     float r = xc - kf * 0.693145752f;                  /* ln2 split: hi + lo */
     r = r - kf * 1.42860677e-06f;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    float p = tc_exp_taylor7_f32(r);
     int32_t k = (int32_t)kf;
     int32_t k1 = k / 2, k2 = k - k / 2;
     union { int32_t i; float f; } s1, s2;

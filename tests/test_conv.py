@@ -285,7 +285,7 @@ def test_max_pool_float32_wide_channels_match_reference(backend, cfg):
 # micro-tile, fewer than 6 output positions, strides, row dilation, padding so wide that
 # whole windows lie outside the image, and several tiles over the threads. The stride-1
 # cases also take the input gradient through that path (dy convolved with the flipped
-# kernel).
+# kernel), and those with O a multiple of 16 and KW * C of 6 the filter gradient.
 WINDOW_ROWS_CASES = [
     # N, H, W, C, KH, KW, O, strides, padding, dilation
     (2, 9, 10, 16, 3, 3, 20, 1, "same", 1),

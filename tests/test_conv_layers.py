@@ -10,7 +10,11 @@ import tensorcore as tc
 from tensorcore import layers, models
 from tensorcore.__main__ import convnet as _convnet   # the chapter-5 listing
 
-torch = pytest.importorskip("torch")
+
+def _torch():
+    """PyTorch, the oracle of the *_matches_torch tests: only those skip without it, the
+    rest of this file runs everywhere."""
+    return pytest.importorskip("torch")
 
 
 def test_chapter5_summary_shapes_and_params():
@@ -123,6 +127,7 @@ def test_batch_norm_training_vs_inference(backend):
 
 
 def test_batch_norm_gradient_matches_torch(backend):
+    torch = _torch()
     rng = np.random.default_rng(4)
     x = rng.standard_normal((6, 3, 3, 4))
     bn = layers.BatchNormalization(epsilon=1e-5, gamma_initializer="random_normal")
@@ -219,7 +224,7 @@ def test_channel_mismatch_after_build():
         layer(np.zeros((1, 5, 5, 3), np.float32))
 
 
-def _torch_chapter5(weights):
+def _torch_chapter5(torch, weights):
     """The chapter-5 network in PyTorch (NCHW) holding our weights; flattens in NHWC order
     as our Flatten does."""
     nn = torch.nn
@@ -256,13 +261,14 @@ def test_chapter5_fit_steps_match_torch(backend):
     unshuffled) move every weight as the same network in PyTorch does under Keras's RMSprop
     (v = 0.9 v + 0.1 g^2, w -= 1e-3 g / sqrt(v + 1e-7)) and the mean softmax crossentropy:
     checks the conv/pool/dense gradients, the partial-batch mean and the update together."""
+    torch = _torch()
     rng = np.random.default_rng(3)
     x = rng.random((160, 28, 28, 1), dtype=np.float32)
     y = tc.utils.to_categorical(rng.integers(0, 10, 160), 10)
     tc.random.seed(1)
     model = _convnet()
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
-    forward, params = _torch_chapter5(model.get_weights())
+    forward, params = _torch_chapter5(torch, model.get_weights())
     velocity = [torch.zeros_like(p) for p in params]
     losses = []
     for start in range(0, 160, 64):

@@ -117,6 +117,25 @@ def test_batch_gather_matches_general_gather(backend, make):
         np.testing.assert_array_equal(got, data[order[start:stop]])
 
 
+@pytest.mark.parametrize("bad", [12, -1, 1 << 40])
+def test_row_gather_refuses_out_of_range_index(backend, bad):
+    """The backend's row gather (C core or Numba kernel) and fit's permutation gather that
+    trusts `order` raise IndexError for an index outside [0, len(src)) instead of reading
+    past the buffer."""
+    from tensorcore.backend import current as current_backend
+    from tensorcore.models.data_adapters import take_rows
+    data = np.arange(60, dtype=np.float32).reshape(12, 5)
+    out = np.empty((3, 5), np.float32)
+    with pytest.raises(IndexError, match="take_rows"):
+        current_backend().take_rows(data, np.array([0, bad, 1], np.int64), out)
+    order = np.arange(12)
+    order[4] = bad
+    with pytest.raises(IndexError):
+        take_rows(data, 0, 6, order, permutation=True)
+    np.testing.assert_array_equal(take_rows(data, 5, 12, order, permutation=True),
+                                  data[5:12])
+
+
 def test_fused_crossentropy_backward_equals_tensor_op_rule():
     from tensorcore import losses
     rng = np.random.default_rng(4)

@@ -181,11 +181,16 @@ def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
 
     src is C-contiguous with ndim >= 1, index a 1-D int64 array, out C-contiguous with shape
     (len(index),) + src.shape[1:] and src's dtype (any dtype: rows are copied as bytes).
+    The C core checks every index against [0, len(src)) before writing; one outside raises
+    IndexError.
     """
     row_bytes = _row_bytes(src)
     status = lib.tc_take_rows(src.shape[0], row_bytes, _ptr(src), row_bytes, index.size,
                               _cast("int64_t *", _ptr(index)), _ptr(out))
     if status:
+        message = ffi.string(lib.tc_last_error()).decode("utf-8", "replace")
+        if "out of range" in message:
+            raise IndexError(f"tensorcore C backend: take_rows: {message}")
         _fail("take_rows", status)
 
 

@@ -480,8 +480,8 @@ def put_rows(out: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
 
 
 def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
-    """out[i] = src[index[i]] along the first axis (src and out C-contiguous, index int64,
-    every index already checked to lie in [0, len(src)))."""
+    """out[i] = src[index[i]] along the first axis (src and out C-contiguous, index int64;
+    an index outside [0, len(src)) raises IndexError; rows before it may be copied)."""
     if out.size:
         rows = src.shape[0]
         _sort.take_rows(src.reshape(rows, -1), index, out.reshape(index.size, -1))

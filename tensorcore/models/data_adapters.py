@@ -231,7 +231,8 @@ def take_rows(array: np.ndarray, start: int, stop: int, order: np.ndarray | None
     """Rows start:stop of the array, in shuffled order when `order` is given (a copy then).
 
     permutation=True promises that `order` is a permutation of range(len(array)) (the
-    epoch's shuffle), so every index is valid without checking."""
+    epoch's shuffle), so the general advanced-index planning is skipped; the backends' row
+    gathers still check every index (IndexError for one out of range)."""
     if order is None:
         return array[start:stop]
     rows = np.ascontiguousarray(order[start:stop], dtype=np.int64)
