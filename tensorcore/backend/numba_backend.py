@@ -471,12 +471,20 @@ def svdvals(a: np.ndarray, out: np.ndarray) -> None:
         _svd.svdvals(a.reshape(-1, m, n), out.reshape(-1, min(m, n)))
 
 
+def _row_index_error(op: str, index: np.ndarray, position: int, rows: int) -> IndexError:
+    return IndexError(f"tensorcore numba backend: {op}: index {int(index[position])} at "
+                      f"position {position} is out of range [0, {rows})")
+
+
 def put_rows(out: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
     """out[index[i]] = src[i] along the first axis, in order (out and src C-contiguous,
-    index int64; an index outside [0, len(out)) raises before anything is written)."""
+    index int64; an index outside [0, len(out)) raises IndexError before anything is
+    written)."""
     if index.size and src.size:
         rows = out.shape[0]
-        _sort.put_rows(out.reshape(rows, -1), index, src.reshape(index.size, -1))
+        bad = _sort.put_rows(out.reshape(rows, -1), index, src.reshape(index.size, -1))
+        if bad >= 0:
+            raise _row_index_error("put_rows", index, bad, rows)
 
 
 def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
@@ -484,4 +492,6 @@ def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
     an index outside [0, len(src)) raises IndexError; rows before it may be copied)."""
     if out.size:
         rows = src.shape[0]
-        _sort.take_rows(src.reshape(rows, -1), index, out.reshape(index.size, -1))
+        bad = _sort.take_rows(src.reshape(rows, -1), index, out.reshape(index.size, -1))
+        if bad >= 0:
+            raise _row_index_error("take_rows", index, bad, rows)
