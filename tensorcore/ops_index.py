@@ -159,7 +159,9 @@ def _plan(shape: tuple, key: tuple, op: str) -> _Plan:
     expanded = []
     for kind, item in items:
         if kind == "item" and item is Ellipsis:
-            expanded += [("item", slice(None))] * (len(shape) - used)
+            # An Ellipsis separates advanced indices even where it stands for no dimension
+            # (NumPy: x[:, [0, 2], ..., [1, 3]] on 3-d x puts the broadcast axes first).
+            expanded += [("item", slice(None))] * (len(shape) - used) or [("gap", None)]
         else:
             expanded.append((kind, item))
     if not any(kind == "item" and item is Ellipsis for kind, item in items):
@@ -173,6 +175,9 @@ def _plan(shape: tuple, key: tuple, op: str) -> _Plan:
     previous_advanced = False
     dim = 0
     for kind, item in expanded:
+        if kind == "gap":
+            previous_advanced = False
+            continue
         is_advanced = kind == "bool" or isinstance(item, (int, np.ndarray))
         if is_advanced and not previous_advanced:
             runs += 1
