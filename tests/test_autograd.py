@@ -282,3 +282,37 @@ def test_custom_op(backend):
                                 lambda g: (g * 2,), "double")
     out.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2, 2])
+
+
+def test_writes_through_a_view_or_alias_are_caught(backend):
+    # Views share their base's write count (as in PyTorch): before, each Tensor counted only
+    # its own writes, so a write through another view (or through the base) left the saved
+    # values stale and backward returned a silently wrong gradient.
+    x = r(3, 4).astype(np.float32)
+    w = tc.tensor(r(4).astype(np.float32), requires_grad=True)
+    for make_view, write in (
+            (lambda c: c[0:2], lambda c, v: c.__setitem__(0, 100.0)),   # through the base
+            (lambda c: c.reshape(4, 3).T, lambda c, v: c.__iadd__(1.0)),
+            (lambda c: c[1:], lambda c, v: v.__setitem__(0, 5.0)),      # the view itself
+            (lambda c: c[0:2], lambda c, v: c.T.assign(c.T * 2.0))):   # another view
+        c = tc.tensor(x)
+        view = make_view(c)
+        loss = (view * w[:view.shape[1]]).sum()
+        write(c, view)
+        with pytest.raises(RuntimeError, match="modified in place"):
+            loss.backward()
+    # a leaf's detached alias written under no_grad
+    a = tc.tensor(x, requires_grad=True)
+    loss = (a * a).sum()
+    with tc.no_grad():
+        a.detach()[0] = 0.0
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+    # writes into unrelated memory, or before the op ran, are fine
+    c = tc.tensor(x)
+    c[0] = 1.0
+    other = tc.tensor(x)
+    loss = (c[0:2] * w).sum()
+    other[0] = 3.0
+    loss.backward()
+    np.testing.assert_allclose(w.grad.numpy(), c.numpy()[0:2].sum(axis=0), rtol=1e-6)
