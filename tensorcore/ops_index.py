@@ -295,8 +295,11 @@ def getitem(t: Tensor, key: Any) -> Tensor:
     if not isinstance(data, np.ndarray):
         data = np.asarray(data)
     if data.ndim == 0 and data.base is None:
-        # Integer indexing to a scalar: keep a 0-d view so writes stay visible.
-        data = _apply(t.data, norm + (Ellipsis,), "__getitem__")
+        # Integer indexing to a scalar: keep a 0-d view so writes stay visible, and keep
+        # that key for the backward (out[norm] there would be a NumPy scalar, a copy, and
+        # the gradient written into it would be lost: x[0] of a 1-d x got a zero gradient).
+        norm = norm + (Ellipsis,)
+        data = _apply(t.data, norm, "__getitem__")
     result = Tensor._wrap(data)
     if needs_grad(t):
         shape = t.shape

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tensorcore as tc
+import tensorcore.array_api as xp
 from tensorcore.testing import gradcheck
 
 rng = np.random.default_rng(7)
@@ -85,6 +86,17 @@ CASES = [
      [r(3, 1)]),
     ("getitem_basic", lambda a: a[1:, None, ::-1] * 3, [r(3, 4)]),
     ("getitem_int", lambda a: a[1] * a[-1], [r(3, 4)]),
+    # integer keys down to a 0-d result: the backward wrote into a NumPy scalar (a copy)
+    ("getitem_to_scalar", lambda a: a[1] * a[-1] + a[(0,)] * 3, [r(4)]),
+    ("getitem_to_scalar_2d", lambda a: a[1, 2] * a[-1, 0], [r(3, 4)]),
+    # copies of the array API namespace stay in the graph (roll by a multiple of the axis
+    # length, positive, reshape(copy=True), asarray(copy=True), meshgrid)
+    ("roll_full_turn", lambda a: xp.roll(a, 4, axis=2) * tc.tensor(C34), [r(2, 3, 4)]),
+    ("roll_zero_flat", lambda a: xp.roll(a, 0) * tc.tensor(C43), [r(4, 3)]),
+    ("positive", lambda a: xp.positive(a) * tc.tensor(C43), [r(4, 3)]),
+    ("reshape_copy", lambda a: xp.reshape(a, (3, 4), copy=True) * tc.tensor(C43.T), [r(4, 3)]),
+    ("asarray_copy", lambda a: xp.asarray(a, copy=True) * tc.tensor(C43), [r(4, 3)]),
+    ("meshgrid", lambda a, b: tc.stack(xp.meshgrid(a, b)) ** 2, [r(3), r(2)]),
     ("getitem_gather", lambda a: a[np.array([0, 2, 2, 0])] * tc.tensor(C43), [r(3, 3)]),
     ("getitem_pairs", lambda a: a[[0, 1, 1], [2, 2, 0]], [r(2, 3)]),
     ("concatenate", lambda a, b: tc.concatenate([a, b, a], axis=1) ** 2, [r(2, 3), r(2, 1)]),
