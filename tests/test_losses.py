@@ -157,3 +157,26 @@ def test_reductions():
         losses.MeanSquaredError(reduction="none")(labels, preds).numpy(), [1.0, 4.0])
     with pytest.raises(ValueError, match="reduction="):
         losses.MeanSquaredError(reduction="avg")
+
+
+@pytest.mark.parametrize("loss", [
+    losses.MeanSquaredError(), losses.MeanAbsoluteError(),
+    losses.CategoricalCrossentropy(from_logits=True), losses.CategoricalCrossentropy(),
+    losses.BinaryCrossentropy(from_logits=True), losses.BinaryCrossentropy()])
+def test_float64_predictions_keep_float64_loss_and_gradient(loss):
+    # Predictions were cast to float32 before the loss, so a float64 model trained on a
+    # float32 loss and float32-rounded output gradients (relative error ~1e-8, not 1e-16).
+    z = RNG.uniform(0.05, 0.95, size=(5, 3))
+    y = np.eye(3)[[0, 2, 1, 1, 0]]
+    pred = tc.tensor(z, requires_grad=True)
+    value = loss(y, pred)
+    assert value.dtype == np.float64
+    (grad,) = tc.autograd.grad(value, pred)
+    assert grad.dtype == np.float64
+    if isinstance(loss, losses.MeanSquaredError):
+        np.testing.assert_allclose(value.item(), ((z - y) ** 2).mean(), rtol=1e-14)
+        np.testing.assert_allclose(grad.numpy(), 2 * (z - y) / z.size, rtol=1e-13)
+    if isinstance(loss, losses.BinaryCrossentropy) and not loss.from_logits:
+        expected = -(y * np.log(z) + (1 - y) * np.log(1 - z)).mean()
+        np.testing.assert_allclose(value.item(), expected, rtol=1e-13)
+        np.testing.assert_allclose(grad.numpy(), (z - y) / (z * (1 - z)) / z.size, rtol=1e-12)

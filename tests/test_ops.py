@@ -294,6 +294,10 @@ INDEX_KEYS = [
     0, -1, (slice(None), 1), (Ellipsis, 0), (None, slice(1, None)), (slice(None, None, -1),),
     (1, None, Ellipsis, slice(0, 2)), np.array([0, 2, 2]), ([1, 0], [2, 1]),
     (slice(None), np.array([[0, 1], [2, 2]])), (Ellipsis, [0, 0, 1]),
+    # an Ellipsis standing for no dimension still separates advanced indices: NumPy puts
+    # the broadcast axes first
+    (slice(None), [0, 2], Ellipsis, [1, 2]), (slice(None), [0, 3], Ellipsis, 1),
+    (slice(None), np.array([True, False, False, True]), Ellipsis, np.array([True, False, True])),
 ]
 
 
@@ -301,6 +305,16 @@ INDEX_KEYS = [
 def test_indexing(backend, key):
     a = np.arange(3 * 4 * 3, dtype=np.float32).reshape(3, 4, 3)
     assert_close(tc.tensor(a)[key], a[key])
+
+
+def test_setitem_advanced_indices_split_by_an_empty_ellipsis(backend):
+    a = np.arange(3 * 4 * 3, dtype=np.int64).reshape(3, 4, 3)
+    key = (slice(None), [0, 2], Ellipsis, [1, 2])
+    value = np.arange(100, 106).reshape(2, 3)     # (advanced, sliced): NumPy's axis order
+    t = tc.tensor(a)
+    t[key] = tc.tensor(value)
+    a[key] = value
+    assert_close(t, a)
 
 
 def test_integer_dtype_rules(backend):

@@ -167,6 +167,12 @@ class DataParallel:
                         for name, w in zip(self._weight_names(model), model.weights)],
             **settings,
         }
+        slots: list = []
+        if op == "fit":
+            slots = self._optimizer_slots(model)
+            signature["optimizer"] = self._optimizer_description(model.optimizer)
+            signature["optimizer_state"] = [f"{label}:{tuple(t.shape)}:{t.dtype}"
+                                            for label, t in slots]
         everyone = self.comm.allgather(signature)
         for other_rank, other in enumerate(everyone):
             if other != everyone[0]:
@@ -180,6 +186,7 @@ class DataParallel:
                     f"same size with the same settings, but they differ. {details}"))
         if op == "fit":
             self.broadcast_weights(model)
+            self._broadcast_optimizer_state(model.optimizer, [t for _, t in slots])
             self._prepare(model)
 
     @staticmethod
@@ -187,11 +194,47 @@ class DataParallel:
         names = getattr(model, "weight_names", None)
         return list(names) if names is not None else [str(i) for i in range(len(model.weights))]
 
+    @staticmethod
+    def _optimizer_description(optimizer) -> object:
+        """The optimizer's class and settings (ranks must agree), or its class name when
+        it cannot be serialized."""
+        try:
+            return tc.optimizers.serialize(optimizer)
+        except (ValueError, TypeError):
+            return type(optimizer).__name__
+
+    @staticmethod
+    def _optimizer_slots(model) -> list[tuple[str, tc.Tensor]]:
+        """(label, state tensor) for every slot of every trainable weight, in a fixed order.
+
+        A weight the optimizer has not stepped yet gets its state built now (the zeros its
+        first step would build), so every rank has the same slots to receive rank 0's."""
+        optimizer = model.optimizer
+        slots = []
+        for index, weight in enumerate(model.trainable_weights):
+            state = optimizer.state_for(weight)
+            for key in sorted(state):
+                if isinstance(state[key], tc.Tensor):
+                    slots.append((f"{index}/{key}", state[key]))
+        return slots
+
+    def _broadcast_optimizer_state(self, optimizer, slots: list) -> None:
+        """Give every rank rank 0's optimizer step count and state (momentum, velocity...):
+        a rank resumed from a checkpoint and a fresh one would otherwise apply different
+        updates to the same averaged gradients and their weights would drift apart."""
+        iterations = np.array([optimizer.iterations], dtype=np.int64)
+        self.comm.Bcast(iterations, root=0)
+        optimizer.iterations = int(iterations[0])
+        self._broadcast_tensors(slots)
+
     def broadcast_weights(self, model) -> None:
         """Give every rank rank 0's weights (one Bcast of one packed buffer per dtype)."""
-        weights = model.weights
+        self._broadcast_tensors(model.weights)
+
+    def _broadcast_tensors(self, tensors: list) -> None:
+        """Overwrite the tensors with rank 0's values (one Bcast per dtype)."""
         by_dtype: dict = {}
-        for w in weights:
+        for w in tensors:
             by_dtype.setdefault(np.dtype(w.dtype), []).append(w)
         for dtype, group in by_dtype.items():
             layout = _Layout(group)
