@@ -35,14 +35,29 @@ def _to_array(data: Any, dtype: Any, op: str) -> np.ndarray:
         except ValueError as exc:
             raise ValueError(f"{op}: cannot make a tensor from ragged or malformed data "
                              f"({exc}); expected a rectangular nested sequence") from None
-        if source.dtype == np.float64:
-            # Python floats become float32, the default float dtype.
-            source = np.array(data, dtype=np.float32 if target is None else target)
-        elif source.dtype.kind in "iu" and source.dtype != np.int64 and target is None:
-            source = source.astype(np.int64)
-        elif source.dtype.kind not in "biuf":
+        if source.dtype.kind not in "biuf":
             raise TypeError(f"{op}: cannot make a tensor from data of NumPy dtype "
                             f"{source.dtype}; expected bool, int or float values")
+        if target is not None and source.dtype != target:
+            # NumPy range-checks Python ints (and NaN/inf for integers) when it builds the
+            # array in the target dtype; a cast of the int64 array would wrap silently
+            # (tc.tensor([2**40], dtype=tc.int32) was 0).
+            try:
+                source = np.array(data, dtype=target)
+            except (OverflowError, ValueError) as exc:
+                raise ValueError(f"{op}: cannot store the data as {dtypes.name(target)}: "
+                                 f"{exc}") from None
+        elif source.dtype == np.float64:
+            # Python floats become float32, the default float dtype.
+            source = np.array(data, dtype=np.float32)
+        elif source.dtype == np.uint64:
+            # NumPy picks uint64 for ints in [2**63, 2**64): int64 storage would wrap them
+            # (tc.tensor([2**63]) was -2**63).
+            raise ValueError(f"{op}: integer data outside the int64 range [-2**63, 2**63 - 1]; "
+                             "tensorcore has no uint64: pass floats or dtype=tc.float64 to "
+                             "store such values")
+        elif source.dtype.kind in "iu" and source.dtype != np.int64:
+            source = source.astype(np.int64)
         check_rank(op, source.ndim)
     stored = dtypes.storage_dtype(source.dtype, op)
     if stored != source.dtype:
