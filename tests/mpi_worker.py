@@ -17,6 +17,8 @@ Scenarios:
              weights and step count to OUTDIR/resume-<rank>.npz (--reference: the same
              run in one process).
   optimizer-mismatch  rank 1 compiles Adam with another learning rate than rank 0.
+  batchnorm  a model with BatchNormalization (and a frozen one) trained on 2 ranks, or with
+             --reference in one process; writes OUTDIR/batchnorm-<rank>.npz.
 """
 
 from __future__ import annotations
@@ -155,6 +157,24 @@ def resume(outdir: str, reference: bool) -> None:
     np.savez(f"{outdir}/resume-{'reference' if reference else rank}.npz", **results)
 
 
+def batchnorm(outdir: str, reference: bool) -> None:
+    rank = 0 if reference else tc.distributed.rank()
+    x, y = make_data()
+    x = x * np.linspace(0.5, 3.0, SAMPLES, dtype=np.float32)[:, None]  # slices differ
+    tc.random.seed(7)
+    frozen = layers.BatchNormalization(moving_mean_initializer="ones")
+    frozen.trainable = False
+    model = models.Sequential([layers.Dense(32, activation="relu", input_shape=(FEATURES,)),
+                               layers.BatchNormalization(momentum=0.9), frozen,
+                               layers.Dense(CLASSES, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy",
+                  distribute=None if reference else tc.distributed.DataParallel())
+    model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=2, verbose=0, shuffle=False)
+    results = dict(zip(model.weight_names, model.get_weights()))
+    results["predict"] = model.predict(x[:300], batch_size=50)
+    np.savez(f"{outdir}/batchnorm-{'reference' if reference else rank}.npz", **results)
+
+
 def optimizer_mismatch() -> None:
     x, y = make_data()
     model = make_model()
@@ -168,8 +188,8 @@ if __name__ == "__main__":
     scenario, *rest = sys.argv[1:]
     if scenario == "train":
         train(rest[0], "--reference" in rest, "--overlap" in rest)
-    elif scenario == "resume":
-        resume(rest[0], "--reference" in rest)
+    elif scenario in ("resume", "batchnorm"):
+        {"resume": resume, "batchnorm": batchnorm}[scenario](rest[0], "--reference" in rest)
     else:
         {"step-fail": lambda: step_fail("--overlap" in rest), "abort": abort,
          "mismatch": mismatch, "optimizer-mismatch": optimizer_mismatch}[scenario]()

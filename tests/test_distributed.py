@@ -156,20 +156,42 @@ def test_resumed_optimizer_state_is_broadcast(tmp_path):
     # fresh. Before, only the weights were broadcast: the two ranks applied different
     # updates to the same averaged gradients and their weights silently drifted apart
     # (3.5e-3 after 8 steps).
-    single = subprocess.run([sys.executable, str(WORKER), "resume", str(tmp_path),
-                             "--reference"], capture_output=True, text=True, check=False,
-                            cwd=REPO, env=_environment(), timeout=HANG_GUARD_SECONDS)
-    assert single.returncode == 0, single.stderr
-    result = _mpiexec(str(WORKER), "resume", str(tmp_path))
-    assert result.returncode == 0, result.stdout + result.stderr
-    rank0, rank1, reference = (np.load(tmp_path / f"resume-{name}.npz")
-                               for name in ("0", "1", "reference"))
+    rank0, rank1, reference = _run_scenario("resume", tmp_path)
     assert int(rank0["iterations"]) == int(rank1["iterations"]) == \
         int(reference["iterations"]) == 4 + 8
     for key in reference.files:
         np.testing.assert_array_equal(rank0[key], rank1[key])
         np.testing.assert_allclose(rank0[key], reference[key], atol=WEIGHT_ATOL,
                                    rtol=WEIGHT_RTOL)
+
+
+def _run_scenario(name: str, out: Path) -> tuple:
+    """Run a worker scenario alone (--reference) and on 2 ranks; its three npz files."""
+    single = subprocess.run([sys.executable, str(WORKER), name, str(out), "--reference"],
+                            capture_output=True, text=True, check=False, cwd=REPO,
+                            env=_environment(), timeout=HANG_GUARD_SECONDS)
+    assert single.returncode == 0, single.stderr
+    result = _mpiexec(str(WORKER), name, str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return tuple(np.load(out / f"{name}-{suffix}.npz") for suffix in ("0", "1", "reference"))
+
+
+@needs_mpi
+def test_batchnorm_moving_statistics_stay_identical_across_ranks(tmp_path):
+    # BatchNormalization updates its moving statistics in the forward pass, from each
+    # rank's slice; they were never reduced, so after training rank 0 and rank 1 held
+    # different models (moving_variance 0.41 apart) and predict/evaluate mixed them.
+    rank0, rank1, reference = _run_scenario("batchnorm", tmp_path)
+    for key in reference.files:
+        np.testing.assert_array_equal(rank0[key], rank1[key], err_msg=key)
+    # the statistics are the sample-weighted mean over the ranks' slices: close to one
+    # process's (not equal: each rank normalizes its slice with the slice's own batch
+    # statistics, as PyTorch DDP without SyncBatchNorm, so the weights differ a little)
+    np.testing.assert_allclose(rank0["batch_normalization_1/moving_mean"],
+                               reference["batch_normalization_1/moving_mean"], rtol=2e-2)
+    # a frozen layer's statistics are not touched at all
+    np.testing.assert_array_equal(rank0["batch_normalization/moving_mean"], 1.0)
+    np.testing.assert_array_equal(rank0["batch_normalization/moving_variance"], 1.0)
 
 
 @needs_mpi

@@ -174,7 +174,9 @@ def test_fused_crossentropy_backward_equals_tensor_op_rule():
                                     create_graph=create_graph)
             assert g.dtype == np.float32
             results.append(g.numpy())
-        np.testing.assert_array_equal(results[0], results[1])
+        # create_graph=True records the rule from the live logits (softmax recomputed, so
+        # the second derivative is exact): the same values up to float32 rounding
+        np.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -180,3 +180,33 @@ def test_float64_predictions_keep_float64_loss_and_gradient(loss):
         expected = -(y * np.log(z) + (1 - y) * np.log(1 - z)).mean()
         np.testing.assert_allclose(value.item(), expected, rtol=1e-13)
         np.testing.assert_allclose(grad.numpy(), (z - y) / (z * (1 - z)) / z.size, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["categorical", "sparse", "binary"])
+def test_fused_crossentropies_have_exact_second_derivatives(name):
+    # With create_graph=True (a gradient penalty, a Hessian-vector product) the fused
+    # crossentropies' rules returned their saved, constant gradient: the softmax/sigmoid's
+    # own derivative was silently missing from every second-order gradient.
+    x = RNG.standard_normal((5, 4))
+    w = RNG.standard_normal((4, 3))
+    labels = np.array([0, 2, 1, 1, 0])
+    one_hot = np.eye(3)[labels]
+    binary = (RNG.random((5, 3)) > 0.5).astype(np.float64)
+
+    def penalty(composed: bool):
+        xt, wt = tc.tensor(x, requires_grad=True), tc.tensor(w, requires_grad=True)
+        z = tc.tanh(xt @ wt)
+        if name == "binary":
+            loss = tc.mean(tc.relu(z) - z * binary + tc.log(1.0 + tc.exp(-tc.abs(z)))) \
+                if composed else losses.BinaryCrossentropy(from_logits=True)(binary, z)
+        elif composed:
+            loss = tc.mean(-tc.sum(tc.tensor(one_hot) * tc.log_softmax(z, axis=-1), axis=-1))
+        elif name == "sparse":
+            loss = losses.SparseCategoricalCrossentropy(from_logits=True)(labels, z)
+        else:
+            loss = losses.CategoricalCrossentropy(from_logits=True)(one_hot, z)
+        (gx,) = tc.autograd.grad(loss, xt, create_graph=True)
+        return tc.autograd.grad(tc.sum(gx * gx), [xt, wt])
+
+    for fused, composed in zip(penalty(False), penalty(True)):
+        np.testing.assert_allclose(fused.numpy(), composed.numpy(), rtol=1e-10, atol=1e-12)
