@@ -11,7 +11,7 @@ from setuptools.command.build_ext import build_ext
 HERE = os.path.dirname(os.path.abspath(__file__))
 os.chdir(HERE)  # source paths below are relative to the project root
 sys.path.insert(0, os.path.join(HERE, "csrc"))
-from ffi_build import CSRC_DIR, PY_DIR, compile_args  # noqa: E402  (same flags as tensorcore._C)
+from ffi_build import CSRC_DIR, PY_DIR, compile_args, header_depends  # noqa: E402  (same flags as tensorcore._C)
 
 # The plain C library lands in tensorcore/lib (in place for editable installs too).
 os.makedirs(os.path.join(HERE, "tensorcore", "lib"), exist_ok=True)
@@ -59,6 +59,7 @@ libtensorcore = Extension(
     "tensorcore.lib.libtensorcore",     # a plain shared library: never imported by Python
     sources=sorted(glob.glob(os.path.join("csrc", "*.c"))),  # relative: setuptools wants it
     include_dirs=[CSRC_DIR, PY_DIR],    # as tensorcore._C's, so BuildExt shares the objects
+    depends=header_depends(),           # a header-only change rebuilds (tensorcore._C's too)
     define_macros=macros,
     extra_compile_args=cflags,
     extra_link_args=ldflags + soname,

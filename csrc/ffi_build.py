@@ -29,6 +29,18 @@ PY_DIR = os.path.join(CSRC_DIR, "python")
 # csrc/python/tc_py.h (which includes tensorcore.h). Compiled into tensorcore._C only.
 SHIM_HEADER = os.path.join(PY_DIR, "tc_py.h")
 SHIM_SOURCES = [os.path.join(PY_DIR, "tc_py.c")]
+# Every header the C sources include. setuptools rebuilds an extension only when a file in its
+# sources or depends is newer than the built library, so without these a header-only change
+# left the previous (stale) library in place.
+HEADERS = sorted(glob.glob(os.path.join(CSRC_DIR, "*.h")) + glob.glob(os.path.join(PY_DIR, "*.h")))
+
+
+def header_depends(relative: bool = True) -> list[str]:
+    """The headers as setuptools ``depends=`` (relative to the repo root when building from it,
+    like the sources)."""
+    if relative and os.path.abspath(os.getcwd()) == REPO_DIR:
+        return [os.path.relpath(path, REPO_DIR) for path in HEADERS]
+    return list(HEADERS)
 
 
 def _preprocessor() -> list[str]:
@@ -79,6 +91,7 @@ def make_builder(relative: bool = True) -> cffi.FFI:
         '#include "tc_py.h"',
         sources=sources,
         include_dirs=[CSRC_DIR, PY_DIR],
+        depends=header_depends(relative),
         define_macros=macros,
         extra_compile_args=cflags,
         extra_link_args=ldflags,

@@ -329,55 +329,23 @@ static void tc_adam_f64(const tc_adam_args *x, int64_t begin, int64_t end)
 
 /* ---- thread-pool trampolines ---------------------------------------------------------- */
 
-static void tc_bias_act_range(void *ctx, int64_t begin, int64_t end)
-{
-    const tc_bias_act_args *x = ctx;
-    if (x->level < 0) {
-        tc_bias_act_f64(x, begin, end);
-    } else {
-        TC_F32_DISPATCH(tc_bias_act_f32, x, begin, end);
+/* NAME##_range(ctx, begin, end): the float64 loop for level -1, else the float32 variant of
+ * the ISA level in the ARGS struct ctx points to. */
+#define TC_FUSED_RANGE(NAME, ARGS)                                                       \
+    static void NAME##_range(void *ctx, int64_t begin, int64_t end)                      \
+    {                                                                                    \
+        const ARGS *x = ctx;                                                             \
+        if (x->level < 0) {                                                              \
+            NAME##_f64(x, begin, end);                                                   \
+        } else {                                                                         \
+            TC_F32_DISPATCH(NAME##_f32, x, begin, end);                                  \
+        }                                                                                \
     }
-}
-
-static void tc_relu_bwd_range(void *ctx, int64_t begin, int64_t end)
-{
-    const tc_relu_bwd_args *x = ctx;
-    if (x->level < 0) {
-        tc_relu_bwd_f64(x, begin, end);
-    } else {
-        TC_F32_DISPATCH(tc_relu_bwd_f32, x, begin, end);
-    }
-}
-
-static void tc_sgd_range(void *ctx, int64_t begin, int64_t end)
-{
-    const tc_sgd_args *x = ctx;
-    if (x->level < 0) {
-        tc_sgd_f64(x, begin, end);
-    } else {
-        TC_F32_DISPATCH(tc_sgd_f32, x, begin, end);
-    }
-}
-
-static void tc_rmsprop_range(void *ctx, int64_t begin, int64_t end)
-{
-    const tc_rmsprop_args *x = ctx;
-    if (x->level < 0) {
-        tc_rmsprop_f64(x, begin, end);
-    } else {
-        TC_F32_DISPATCH(tc_rmsprop_f32, x, begin, end);
-    }
-}
-
-static void tc_adam_range(void *ctx, int64_t begin, int64_t end)
-{
-    const tc_adam_args *x = ctx;
-    if (x->level < 0) {
-        tc_adam_f64(x, begin, end);
-    } else {
-        TC_F32_DISPATCH(tc_adam_f32, x, begin, end);
-    }
-}
+TC_FUSED_RANGE(tc_bias_act, tc_bias_act_args)
+TC_FUSED_RANGE(tc_relu_bwd, tc_relu_bwd_args)
+TC_FUSED_RANGE(tc_sgd, tc_sgd_args)
+TC_FUSED_RANGE(tc_rmsprop, tc_rmsprop_args)
+TC_FUSED_RANGE(tc_adam, tc_adam_args)
 
 /* level -1 marks float64 (generic loops); float32 gets the ISA variant. */
 static int tc_level_for(int dtype)
@@ -512,15 +480,7 @@ static void tc_relu_colsum_f64(const tc_relu_colsum_args *x, int64_t begin, int6
     TC_RELU_COLSUM_BODY(double)
 }
 
-static void tc_relu_colsum_range(void *ctx, int64_t begin, int64_t end)
-{
-    const tc_relu_colsum_args *x = ctx;
-    if (x->level < 0) {
-        tc_relu_colsum_f64(x, begin, end);
-    } else {
-        TC_F32_DISPATCH(tc_relu_colsum_f32, x, begin, end);
-    }
-}
+TC_FUSED_RANGE(tc_relu_colsum, tc_relu_colsum_args)
 
 int tc_relu_backward_colsum(int dtype, int64_t m, int64_t n, void *dx, const void *dy,
                             const void *y, void *colsum)

@@ -42,7 +42,7 @@ def _inplace(symbol: str, fn):
                              "the shape")
         if self.size:
             backend().copy(result.data, self.data)
-        self._version += 1
+        self._bump_version()
         return self
 
     operator.__name__ = f"__i{fn.__name__}__"
@@ -74,10 +74,11 @@ def _setitem(self, key, value) -> None:
     check_target("__setitem__", self.data)
     view = ops_index.index_view(self, key, "__setitem__")
     if view is not None:
+        # (_write counts the write on the memory the view shares with self)
         Tensor._wrap(view)._write("__setitem__", None, value)
     else:
         ops_index.setitem_advanced(self, key, value)
-    self._version += 1
+        self._bump_version()
 
 
 def _backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:

@@ -116,7 +116,6 @@ def _fast_binary_function(op: str, rule):
                 result = new(Tensor)
                 result.data = out
                 result.grad = None
-                result._version = 0
                 if (a.requires_grad or b.requires_grad) and rule is not None \
                         and state.enabled:
                     # attach(result, (a, b), rule, op), inline

@@ -159,7 +159,9 @@ def _plan(shape: tuple, key: tuple, op: str) -> _Plan:
     expanded = []
     for kind, item in items:
         if kind == "item" and item is Ellipsis:
-            expanded += [("item", slice(None))] * (len(shape) - used)
+            # An Ellipsis separates advanced indices even where it stands for no dimension
+            # (NumPy: x[:, [0, 2], ..., [1, 3]] on 3-d x puts the broadcast axes first).
+            expanded += [("item", slice(None))] * (len(shape) - used) or [("gap", None)]
         else:
             expanded.append((kind, item))
     if not any(kind == "item" and item is Ellipsis for kind, item in items):
@@ -173,6 +175,9 @@ def _plan(shape: tuple, key: tuple, op: str) -> _Plan:
     previous_advanced = False
     dim = 0
     for kind, item in expanded:
+        if kind == "gap":
+            previous_advanced = False
+            continue
         is_advanced = kind == "bool" or isinstance(item, (int, np.ndarray))
         if is_advanced and not previous_advanced:
             runs += 1
@@ -290,8 +295,11 @@ def getitem(t: Tensor, key: Any) -> Tensor:
     if not isinstance(data, np.ndarray):
         data = np.asarray(data)
     if data.ndim == 0 and data.base is None:
-        # Integer indexing to a scalar: keep a 0-d view so writes stay visible.
-        data = _apply(t.data, norm + (Ellipsis,), "__getitem__")
+        # Integer indexing to a scalar: keep a 0-d view so writes stay visible, and keep
+        # that key for the backward (out[norm] there would be a NumPy scalar, a copy, and
+        # the gradient written into it would be lost: x[0] of a 1-d x got a zero gradient).
+        norm = norm + (Ellipsis,)
+        data = _apply(t.data, norm, "__getitem__")
     result = Tensor._wrap(data)
     if needs_grad(t):
         shape = t.shape

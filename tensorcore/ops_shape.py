@@ -227,6 +227,15 @@ def stack(tensors: Sequence, axis: int = 0) -> Tensor:
     return concatenate([expand_dims(t, ax) for t in items], axis=ax)
 
 
+def copy_of(x: Tensor) -> Tensor:
+    """A fresh contiguous copy of x (our copy kernel) that stays in the graph: the gradient
+    passes through unchanged (a copy made with Tensor._owned_copy is cut from the graph)."""
+    result = x._owned_copy(force=True)
+    if needs_grad(x):
+        attach(result, (x,), lambda g, _o: (g,), "copy")
+    return result
+
+
 __all__ = ["reshape", "flatten", "permute_dims", "transpose", "swapaxes", "expand_dims",
            "squeeze", "broadcast_to", "concatenate", "stack"]
 

@@ -8,6 +8,7 @@ run our kernels through the active backend.
 from __future__ import annotations
 
 import numbers
+import weakref
 from typing import Any
 
 import numpy as np
@@ -34,14 +35,29 @@ def _to_array(data: Any, dtype: Any, op: str) -> np.ndarray:
         except ValueError as exc:
             raise ValueError(f"{op}: cannot make a tensor from ragged or malformed data "
                              f"({exc}); expected a rectangular nested sequence") from None
-        if source.dtype == np.float64:
-            # Python floats become float32, the default float dtype.
-            source = np.array(data, dtype=np.float32 if target is None else target)
-        elif source.dtype.kind in "iu" and source.dtype != np.int64 and target is None:
-            source = source.astype(np.int64)
-        elif source.dtype.kind not in "biuf":
+        if source.dtype.kind not in "biuf":
             raise TypeError(f"{op}: cannot make a tensor from data of NumPy dtype "
                             f"{source.dtype}; expected bool, int or float values")
+        if target is not None and source.dtype != target:
+            # NumPy range-checks Python ints (and NaN/inf for integers) when it builds the
+            # array in the target dtype; a cast of the int64 array would wrap silently
+            # (tc.tensor([2**40], dtype=tc.int32) was 0).
+            try:
+                source = np.array(data, dtype=target)
+            except (OverflowError, ValueError) as exc:
+                raise ValueError(f"{op}: cannot store the data as {dtypes.name(target)}: "
+                                 f"{exc}") from None
+        elif source.dtype == np.float64:
+            # Python floats become float32, the default float dtype.
+            source = np.array(data, dtype=np.float32)
+        elif source.dtype == np.uint64:
+            # NumPy picks uint64 for ints in [2**63, 2**64): int64 storage would wrap them
+            # (tc.tensor([2**63]) was -2**63).
+            raise ValueError(f"{op}: integer data outside the int64 range [-2**63, 2**63 - 1]; "
+                             "tensorcore has no uint64: pass floats or dtype=tc.float64 to "
+                             "store such values")
+        elif source.dtype.kind in "iu" and source.dtype != np.int64:
+            source = source.astype(np.int64)
         check_rank(op, source.ndim)
     stored = dtypes.storage_dtype(source.dtype, op)
     if stored != source.dtype:
@@ -52,15 +68,56 @@ def _to_array(data: Any, dtype: Any, op: str) -> np.ndarray:
     return result
 
 
+# In-place write counts per storage: id(owning ndarray) -> count. Views (reshape, transpose,
+# slices, detach(), broadcasts) share their base array's count, as in PyTorch, so a write
+# through any alias is seen by every tensor on that memory. An entry is created on the
+# first write and dropped when its array dies (before its id can be reused), so a fresh
+# array always starts at version 0.
+_STORAGE_VERSIONS: dict[int, int] = {}
+_STORAGE_REFS: dict[int, weakref.ref] = {}
+
+
+def _storage_owner(array: np.ndarray) -> np.ndarray:
+    """The deepest ndarray behind `array`'s memory (itself when it owns it)."""
+    owner = array
+    base = array.base
+    while base is not None:
+        if isinstance(base, np.ndarray):
+            owner = base
+        base = getattr(base, "base", None)  # through as_strided's DummyArray too
+    return owner
+
+
+def _forget_storage(key: int) -> None:
+    _STORAGE_VERSIONS.pop(key, None)
+    _STORAGE_REFS.pop(key, None)
+
+
+def storage_version(array: np.ndarray) -> int:
+    """How many in-place writes the memory behind `array` has received through Tensors."""
+    if array.base is None:
+        return _STORAGE_VERSIONS.get(id(array), 0)
+    return _STORAGE_VERSIONS.get(id(_storage_owner(array)), 0)
+
+
+def bump_storage_version(array: np.ndarray) -> None:
+    """Record one in-place write into the memory behind `array`."""
+    owner = _storage_owner(array)
+    key = id(owner)
+    if key not in _STORAGE_REFS:
+        _STORAGE_REFS[key] = weakref.ref(owner, lambda _ref, key=key: _forget_storage(key))
+    _STORAGE_VERSIONS[key] = _STORAGE_VERSIONS.get(key, 0) + 1
+
+
 class Tensor:
     """An n-dimensional array with a dtype, a shape and optional gradient tracking."""
 
     # _node is None for leaves, else (backward rule, op name, saved versions); _parents are
     # the op's inputs. _version counts in-place writes (assign*, __setitem__, optimizer
-    # steps, in-place operators): autograd records it when an op uses the tensor and
-    # refuses to backpropagate through values changed since.
-    __slots__ = ("data", "requires_grad", "grad", "_node", "_parents", "_version",
-                 "__weakref__")
+    # steps, in-place operators) into the tensor's memory, shared with every view of it
+    # (see _STORAGE_VERSIONS): autograd records it when an op uses the tensor and refuses
+    # to backpropagate through values changed since. Writers call _bump_version().
+    __slots__ = ("data", "requires_grad", "grad", "_node", "_parents", "__weakref__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected ops
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
@@ -68,7 +125,6 @@ class Tensor:
         self.grad = None
         self._node = None
         self._parents = ()
-        self._version = 0
         self.requires_grad = False
         if not isinstance(requires_grad, (bool, np.bool_)):
             raise TypeError(f"tensor: requires_grad must be True or False, received "
@@ -85,10 +141,21 @@ class Tensor:
         t.grad = None
         t._node = None
         t._parents = ()
-        t._version = 0
         return t
 
     # ------------------------------------------------------------------ properties
+    @property
+    def _version(self) -> int:
+        """In-place writes into this tensor's memory so far (shared with its views)."""
+        data = self.data
+        if data.base is None:
+            return _STORAGE_VERSIONS.get(id(data), 0)
+        return _STORAGE_VERSIONS.get(id(_storage_owner(data)), 0)
+
+    def _bump_version(self) -> None:
+        """Record an in-place write into this tensor's memory."""
+        bump_storage_version(self.data)
+
     @property
     def shape(self) -> tuple:
         """The size of each dimension."""
@@ -289,7 +356,7 @@ class Tensor:
         src = expand(src, self.shape)
         if self.size == 0:
             return self
-        self._version += 1
+        self._bump_version()
         # Kernels allow out to be exactly an input view but never a partial overlap (e.g.
         # t.assign_add(t.T)): copy such a value first.
         same_view = src.__array_interface__["data"][0] == self.data.__array_interface__[

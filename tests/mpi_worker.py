@@ -12,6 +12,13 @@ Scenarios:
   step-fail  rank 1 raises inside its 3rd training step (--overlap: with overlap).
   abort      rank 1 raises from a callback at the end of epoch 1 (outside any collective).
   mismatch   rank 1 builds a wider hidden layer than rank 0.
+  resume     rank 0's optimizer has state (it trained alone first, as after loading a
+             checkpoint), rank 1's has none; then a distributed fit; writes each rank's
+             weights and step count to OUTDIR/resume-<rank>.npz (--reference: the same
+             run in one process).
+  optimizer-mismatch  rank 1 compiles Adam with another learning rate than rank 0.
+  batchnorm  a model with BatchNormalization (and a frozen one) trained on 2 ranks, or with
+             --reference in one process; writes OUTDIR/batchnorm-<rank>.npz.
 """
 
 from __future__ import annotations
@@ -133,10 +140,56 @@ def mismatch() -> None:
     model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, verbose=0)
 
 
+def resume(outdir: str, reference: bool) -> None:
+    rank = 0 if reference else tc.distributed.rank()
+    x, y = make_data()
+    tc.random.seed(7)
+    model = make_model()
+    model.compile(optimizer=optimizers.Adam(learning_rate=0.003),
+                  loss="categorical_crossentropy")
+    if rank == 0:
+        model.fit(x[:512], y[:512], batch_size=GLOBAL_BATCH, epochs=1, verbose=0)
+    model.compile(optimizer=model.optimizer, loss="categorical_crossentropy",
+                  distribute=None if reference else tc.distributed.DataParallel())
+    model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, verbose=0, shuffle=False)
+    results = {f"weight{i}": w for i, w in enumerate(model.get_weights())}
+    results["iterations"] = np.array(model.optimizer.iterations)
+    np.savez(f"{outdir}/resume-{'reference' if reference else rank}.npz", **results)
+
+
+def batchnorm(outdir: str, reference: bool) -> None:
+    rank = 0 if reference else tc.distributed.rank()
+    x, y = make_data()
+    x = x * np.linspace(0.5, 3.0, SAMPLES, dtype=np.float32)[:, None]  # slices differ
+    tc.random.seed(7)
+    frozen = layers.BatchNormalization(moving_mean_initializer="ones")
+    frozen.trainable = False
+    model = models.Sequential([layers.Dense(32, activation="relu", input_shape=(FEATURES,)),
+                               layers.BatchNormalization(momentum=0.9), frozen,
+                               layers.Dense(CLASSES, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy",
+                  distribute=None if reference else tc.distributed.DataParallel())
+    model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=2, verbose=0, shuffle=False)
+    results = dict(zip(model.weight_names, model.get_weights()))
+    results["predict"] = model.predict(x[:300], batch_size=50)
+    np.savez(f"{outdir}/batchnorm-{'reference' if reference else rank}.npz", **results)
+
+
+def optimizer_mismatch() -> None:
+    x, y = make_data()
+    model = make_model()
+    rate = 0.003 if tc.distributed.rank() == 0 else 0.01
+    model.compile(optimizer=optimizers.Adam(learning_rate=rate),
+                  loss="categorical_crossentropy", distribute=tc.distributed.DataParallel())
+    model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, verbose=0)
+
+
 if __name__ == "__main__":
     scenario, *rest = sys.argv[1:]
     if scenario == "train":
         train(rest[0], "--reference" in rest, "--overlap" in rest)
+    elif scenario in ("resume", "batchnorm"):
+        {"resume": resume, "batchnorm": batchnorm}[scenario](rest[0], "--reference" in rest)
     else:
         {"step-fail": lambda: step_fail("--overlap" in rest), "abort": abort,
-         "mismatch": mismatch}[scenario]()
+         "mismatch": mismatch, "optimizer-mismatch": optimizer_mismatch}[scenario]()

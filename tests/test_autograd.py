@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tensorcore as tc
+import tensorcore.array_api as xp
 from tensorcore.testing import gradcheck
 
 rng = np.random.default_rng(7)
@@ -85,6 +86,17 @@ CASES = [
      [r(3, 1)]),
     ("getitem_basic", lambda a: a[1:, None, ::-1] * 3, [r(3, 4)]),
     ("getitem_int", lambda a: a[1] * a[-1], [r(3, 4)]),
+    # integer keys down to a 0-d result: the backward wrote into a NumPy scalar (a copy)
+    ("getitem_to_scalar", lambda a: a[1] * a[-1] + a[(0,)] * 3, [r(4)]),
+    ("getitem_to_scalar_2d", lambda a: a[1, 2] * a[-1, 0], [r(3, 4)]),
+    # copies of the array API namespace stay in the graph (roll by a multiple of the axis
+    # length, positive, reshape(copy=True), asarray(copy=True), meshgrid)
+    ("roll_full_turn", lambda a: xp.roll(a, 4, axis=2) * tc.tensor(C34), [r(2, 3, 4)]),
+    ("roll_zero_flat", lambda a: xp.roll(a, 0) * tc.tensor(C43), [r(4, 3)]),
+    ("positive", lambda a: xp.positive(a) * tc.tensor(C43), [r(4, 3)]),
+    ("reshape_copy", lambda a: xp.reshape(a, (3, 4), copy=True) * tc.tensor(C43.T), [r(4, 3)]),
+    ("asarray_copy", lambda a: xp.asarray(a, copy=True) * tc.tensor(C43), [r(4, 3)]),
+    ("meshgrid", lambda a, b: tc.stack(xp.meshgrid(a, b)) ** 2, [r(3), r(2)]),
     ("getitem_gather", lambda a: a[np.array([0, 2, 2, 0])] * tc.tensor(C43), [r(3, 3)]),
     ("getitem_pairs", lambda a: a[[0, 1, 1], [2, 2, 0]], [r(2, 3)]),
     ("concatenate", lambda a, b: tc.concatenate([a, b, a], axis=1) ** 2, [r(2, 3), r(2, 1)]),
@@ -270,3 +282,49 @@ def test_custom_op(backend):
                                 lambda g: (g * 2,), "double")
     out.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2, 2])
+
+
+def test_writes_through_a_view_or_alias_are_caught(backend):
+    # Views share their base's write count (as in PyTorch): before, each Tensor counted only
+    # its own writes, so a write through another view (or through the base) left the saved
+    # values stale and backward returned a silently wrong gradient.
+    x = r(3, 4).astype(np.float32)
+    w = tc.tensor(r(4).astype(np.float32), requires_grad=True)
+    for make_view, write in (
+            (lambda c: c[0:2], lambda c, v: c.__setitem__(0, 100.0)),   # through the base
+            (lambda c: c.reshape(4, 3).T, lambda c, v: c.__iadd__(1.0)),
+            (lambda c: c[1:], lambda c, v: v.__setitem__(0, 5.0)),      # the view itself
+            (lambda c: c[0:2], lambda c, v: c.T.assign(c.T * 2.0))):   # another view
+        c = tc.tensor(x)
+        view = make_view(c)
+        loss = (view * w[:view.shape[1]]).sum()
+        write(c, view)
+        with pytest.raises(RuntimeError, match="modified in place"):
+            loss.backward()
+    # a leaf's detached alias written under no_grad
+    a = tc.tensor(x, requires_grad=True)
+    loss = (a * a).sum()
+    with tc.no_grad():
+        a.detach()[0] = 0.0
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+    # writes into unrelated memory, or before the op ran, are fine
+    c = tc.tensor(x)
+    c[0] = 1.0
+    other = tc.tensor(x)
+    loss = (c[0:2] * w).sum()
+    other[0] = 3.0
+    loss.backward()
+    np.testing.assert_allclose(w.grad.numpy(), c.numpy()[0:2].sum(axis=0), rtol=1e-6)
+
+
+def test_power_with_zero_exponent_has_zero_gradient_at_zero(backend):
+    # d/dx x**0 = 0 everywhere; the rule computed 0 * 0**-1 = NaN at x = 0 (PyTorch: 0), so
+    # polynomial features x**i, i = 0..n, on data with zeros poisoned the whole gradient.
+    x = tc.tensor(np.array([0.0, 2.0, 0.0], np.float32), requires_grad=True)
+    e = tc.tensor(np.array([0.0, 0.0, 2.0], np.float32), requires_grad=True)
+    ((x ** 0.0).sum() + (x ** e).sum() + (x ** 1.0).sum()).backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0 + 0.0 + 1.0, 0.0 + 0.0 + 1.0,
+                                                   0.0 + 0.0 + 1.0])
+    np.testing.assert_array_equal(e.grad.numpy(), [0.0, np.log(2.0).astype(np.float32), 0.0])

@@ -157,3 +157,56 @@ def test_reductions():
         losses.MeanSquaredError(reduction="none")(labels, preds).numpy(), [1.0, 4.0])
     with pytest.raises(ValueError, match="reduction="):
         losses.MeanSquaredError(reduction="avg")
+
+
+@pytest.mark.parametrize("loss", [
+    losses.MeanSquaredError(), losses.MeanAbsoluteError(),
+    losses.CategoricalCrossentropy(from_logits=True), losses.CategoricalCrossentropy(),
+    losses.BinaryCrossentropy(from_logits=True), losses.BinaryCrossentropy()])
+def test_float64_predictions_keep_float64_loss_and_gradient(loss):
+    # Predictions were cast to float32 before the loss, so a float64 model trained on a
+    # float32 loss and float32-rounded output gradients (relative error ~1e-8, not 1e-16).
+    z = RNG.uniform(0.05, 0.95, size=(5, 3))
+    y = np.eye(3)[[0, 2, 1, 1, 0]]
+    pred = tc.tensor(z, requires_grad=True)
+    value = loss(y, pred)
+    assert value.dtype == np.float64
+    (grad,) = tc.autograd.grad(value, pred)
+    assert grad.dtype == np.float64
+    if isinstance(loss, losses.MeanSquaredError):
+        np.testing.assert_allclose(value.item(), ((z - y) ** 2).mean(), rtol=1e-14)
+        np.testing.assert_allclose(grad.numpy(), 2 * (z - y) / z.size, rtol=1e-13)
+    if isinstance(loss, losses.BinaryCrossentropy) and not loss.from_logits:
+        expected = -(y * np.log(z) + (1 - y) * np.log(1 - z)).mean()
+        np.testing.assert_allclose(value.item(), expected, rtol=1e-13)
+        np.testing.assert_allclose(grad.numpy(), (z - y) / (z * (1 - z)) / z.size, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["categorical", "sparse", "binary"])
+def test_fused_crossentropies_have_exact_second_derivatives(name):
+    # With create_graph=True (a gradient penalty, a Hessian-vector product) the fused
+    # crossentropies' rules returned their saved, constant gradient: the softmax/sigmoid's
+    # own derivative was silently missing from every second-order gradient.
+    x = RNG.standard_normal((5, 4))
+    w = RNG.standard_normal((4, 3))
+    labels = np.array([0, 2, 1, 1, 0])
+    one_hot = np.eye(3)[labels]
+    binary = (RNG.random((5, 3)) > 0.5).astype(np.float64)
+
+    def penalty(composed: bool):
+        xt, wt = tc.tensor(x, requires_grad=True), tc.tensor(w, requires_grad=True)
+        z = tc.tanh(xt @ wt)
+        if name == "binary":
+            loss = tc.mean(tc.relu(z) - z * binary + tc.log(1.0 + tc.exp(-tc.abs(z)))) \
+                if composed else losses.BinaryCrossentropy(from_logits=True)(binary, z)
+        elif composed:
+            loss = tc.mean(-tc.sum(tc.tensor(one_hot) * tc.log_softmax(z, axis=-1), axis=-1))
+        elif name == "sparse":
+            loss = losses.SparseCategoricalCrossentropy(from_logits=True)(labels, z)
+        else:
+            loss = losses.CategoricalCrossentropy(from_logits=True)(one_hot, z)
+        (gx,) = tc.autograd.grad(loss, xt, create_graph=True)
+        return tc.autograd.grad(tc.sum(gx * gx), [xt, wt])
+
+    for fused, composed in zip(penalty(False), penalty(True)):
+        np.testing.assert_allclose(fused.numpy(), composed.numpy(), rtol=1e-10, atol=1e-12)

@@ -134,3 +134,18 @@ def test_categorical_accuracy_one_pass_equals_composite(dtype):
     assert fast.result() == pytest.approx(0.5)
     with pytest.raises(ValueError):
         fast.update_state(ONE_HOT[:3], PROBS)
+
+
+def test_batch_of_one_sample_with_a_sample_weight():
+    # fit/evaluate with sample_weight and a last batch of one sample: the metric got
+    # per-sample values of shape (1,) with a weight array of shape (1,), and
+    # float(weight) raised TypeError (NumPy 2), crashing the epoch.
+    metric = metrics.CategoricalAccuracy()
+    metric.update_state(ONE_HOT[:2], PROBS[:2], sample_weight=np.array([1.0, 3.0]))
+    metric.update_state(ONE_HOT[2:3], PROBS[2:3], sample_weight=np.array([2.0]))
+    assert metric.result() == pytest.approx((1.0 + 2.0) / 6.0)
+    mean = metrics.Mean()
+    mean.update_state(np.float32(2.0), sample_weight=np.array([[3.0]]))
+    assert mean.result() == pytest.approx(2.0) and mean.count == 3.0
+    with pytest.raises(ValueError, match="sample_weight of shape"):
+        mean.update_state(2.0, sample_weight=np.array([1.0, 2.0]))

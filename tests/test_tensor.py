@@ -38,6 +38,24 @@ def test_foreign_array_operands_promote_like_numpy(backend, foreign, dtype):
         np.testing.assert_allclose(result.numpy(), reference, rtol=1e-6)
 
 
+@pytest.mark.parametrize("data,dtype", [
+    ([2 ** 63], None), (2 ** 63, None), ([[2 ** 64 - 1, 2 ** 63]], None),   # NumPy: uint64
+    ([2 ** 40], "int32"), ([1, -2 ** 31 - 1], "int32"), ([2 ** 63], "int64"),
+    ([2.5e10], "int32"), ([float("nan")], "int32"), ([float("inf")], "int64"),
+])
+def test_python_data_out_of_the_dtype_range_raises(backend, data, dtype):
+    # tc.tensor([2**63]) was -2**63 and tc.tensor([2**40], dtype=tc.int32) was 0, silently
+    with pytest.raises(ValueError, match=r"Tensor: .*(int64 range|as int)"):
+        tc.tensor(data, dtype=dtype)
+
+
+def test_python_data_in_range_with_a_dtype(backend):
+    assert tc.tensor([2 ** 31 - 1, -2 ** 31], dtype=tc.int32).tolist() == [2 ** 31 - 1, -2 ** 31]
+    assert tc.tensor([2.7, -2.7], dtype=tc.int32).tolist() == [2, -2]   # truncation, as NumPy
+    assert tc.tensor([2 ** 63], dtype=tc.float64).item() == 2.0 ** 63
+    assert tc.tensor([-2 ** 63]).item() == -2 ** 63
+
+
 def test_rank_0_to_6(backend):
     for rank in range(7):
         shape = tuple(range(1, rank + 1))

@@ -105,6 +105,20 @@ def test_sample_weight_loss_matches_hand_computation():
     assert any(not np.array_equal(b, a) for b, a in zip(before, model.get_weights()))
 
 
+def test_sample_weight_with_a_last_batch_of_one_sample():
+    # 9 samples in batches of 8: the last batch holds one sample; its (1,) weight used to
+    # crash the accuracy metric (float() of a 1-d array) in fit and evaluate.
+    x, y = _data(9)
+    w = np.array([0, 1, 2, 3, 0.5, 1, 1, 4, 2.5], np.float32)
+    model = _model()
+    probs = model.predict(x)
+    hits = (probs.argmax(axis=1) == y).astype(np.float64)
+    loss, acc = model.evaluate(x, y, sample_weight=w, batch_size=8, verbose=0)
+    assert acc == pytest.approx(float((hits * w).sum() / w.sum()), rel=1e-6)
+    history = model.fit(x, y, sample_weight=w, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
 def test_validation_weights_are_honoured():
     x, y = _data(32)
     model = _model()

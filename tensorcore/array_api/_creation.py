@@ -37,7 +37,7 @@ def _resolve(dtype: Any, op: str) -> np.dtype | None:
 
 
 def _copy(x: Tensor) -> Tensor:
-    return x._owned_copy(force=True)
+    return ops_shape.copy_of(x)
 
 
 def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None,

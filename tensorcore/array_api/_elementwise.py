@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ops_elementwise as ew
+from .. import ops_shape
 from ..tensor import Tensor
 from ._creation import zeros_like
 from ._dtypes import bool as bool_
@@ -80,8 +81,8 @@ bitwise_right_shift = _binary(ew.bitwise_right_shift, "bitwise_right_shift")
 
 
 def positive(x: Tensor, /) -> Tensor:
-    """+x (a copy)."""
-    return x._owned_copy(force=True)
+    """+x (a copy, differentiable)."""
+    return ops_shape.copy_of(x)
 
 
 # ---------------------------------------------------------------------- complex parts

@@ -83,7 +83,7 @@ def reshape(x: Tensor, /, shape: tuple, *, copy: bool | None = None) -> Tensor:
         raise ValueError(f"reshape: shape {x.shape} -> {tuple(shape)} needs a copy, but "
                          "copy=False")
     if copy and shares:
-        result = result._owned_copy(force=True)
+        result = ops_shape.copy_of(result)
     return result
 
 
@@ -128,7 +128,7 @@ def roll(x: Tensor, /, shift: Any, *, axis: Any = None) -> Tensor:
         lead = (slice(None),) * a
         result = ops_shape.concatenate([result[lead + (slice(cut, None),)],
                                         result[lead + (slice(0, cut),)]], a)
-    return result if result is not x else x._owned_copy(force=True)
+    return result if result is not x else ops_shape.copy_of(x)
 
 
 def take(x: Tensor, indices: Tensor, /, *, axis: int | None = None) -> Tensor:

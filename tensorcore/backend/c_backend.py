@@ -176,6 +176,15 @@ def _row_bytes(a: np.ndarray) -> int:
     return a.itemsize * math.prod(a.shape[1:])
 
 
+def _fail_rows(name: str, status: int) -> None:
+    """Raise for a failed row gather/scatter: IndexError for an index out of range (the C
+    core's message names the index, its position and the range), else as _fail."""
+    message = ffi.string(lib.tc_last_error()).decode("utf-8", "replace")
+    if "out of range" in message:
+        raise IndexError(f"tensorcore C backend: {name}: {message}")
+    _fail(name, status)
+
+
 def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
     """out[i] = src[index[i]] along the first axis (optional interface function).
 
@@ -188,20 +197,19 @@ def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
     status = lib.tc_take_rows(src.shape[0], row_bytes, _ptr(src), row_bytes, index.size,
                               _cast("int64_t *", _ptr(index)), _ptr(out))
     if status:
-        message = ffi.string(lib.tc_last_error()).decode("utf-8", "replace")
-        if "out of range" in message:
-            raise IndexError(f"tensorcore C backend: take_rows: {message}")
-        _fail("take_rows", status)
+        _fail_rows("take_rows", status)
 
 
 def put_rows(out: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
     """out[index[i]] = src[i] along the first axis, in order (a repeated index keeps the last
-    row). out and src C-contiguous of one dtype, src of shape (len(index),) + out.shape[1:]."""
+    row). out and src C-contiguous of one dtype, src of shape (len(index),) + out.shape[1:].
+    The C core checks every index against [0, len(out)) before writing; one outside raises
+    IndexError and leaves out unchanged."""
     row_bytes = _row_bytes(out)
     status = lib.tc_put_rows(out.shape[0], row_bytes, _ptr(out), row_bytes, index.size,
                              _cast("int64_t *", _ptr(index)), _ptr(src))
     if status:
-        _fail("put_rows", status)
+        _fail_rows("put_rows", status)
 
 
 # ---- matrix --------------------------------------------------------------------------

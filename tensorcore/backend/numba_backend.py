@@ -433,7 +433,9 @@ def sort(a: np.ndarray, values: Optional[np.ndarray], index: Optional[np.ndarray
     if a.size == 0:
         return
     flat = a.reshape(-1)
-    vals = flat if values is None else values.reshape(-1)
+    # Without values (argsort) the kernel still types its values argument as a target:
+    # a one-element scratch array, never the input (a read-only input failed to compile).
+    vals = np.empty(1, a.dtype) if values is None else values.reshape(-1)
     idx = np.empty(1, np.int64) if index is None else index.reshape(-1)
     args = (flat, vals, idx, n, bool(descending), values is not None, index is not None)
     chunks = min(_chunks(a.size * 8, PARALLEL_MIN_MATH), rows)
@@ -471,12 +473,20 @@ def svdvals(a: np.ndarray, out: np.ndarray) -> None:
         _svd.svdvals(a.reshape(-1, m, n), out.reshape(-1, min(m, n)))
 
 
+def _row_index_error(op: str, index: np.ndarray, position: int, rows: int) -> IndexError:
+    return IndexError(f"tensorcore numba backend: {op}: index {int(index[position])} at "
+                      f"position {position} is out of range [0, {rows})")
+
+
 def put_rows(out: np.ndarray, index: np.ndarray, src: np.ndarray) -> None:
     """out[index[i]] = src[i] along the first axis, in order (out and src C-contiguous,
-    index int64; an index outside [0, len(out)) raises before anything is written)."""
+    index int64; an index outside [0, len(out)) raises IndexError before anything is
+    written)."""
     if index.size and src.size:
         rows = out.shape[0]
-        _sort.put_rows(out.reshape(rows, -1), index, src.reshape(index.size, -1))
+        bad = _sort.put_rows(out.reshape(rows, -1), index, src.reshape(index.size, -1))
+        if bad >= 0:
+            raise _row_index_error("put_rows", index, bad, rows)
 
 
 def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
@@ -484,4 +494,6 @@ def take_rows(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
     an index outside [0, len(src)) raises IndexError; rows before it may be copied)."""
     if out.size:
         rows = src.shape[0]
-        _sort.take_rows(src.reshape(rows, -1), index, out.reshape(index.size, -1))
+        bad = _sort.take_rows(src.reshape(rows, -1), index, out.reshape(index.size, -1))
+        if bad >= 0:
+            raise _row_index_error("take_rows", index, bad, rows)

@@ -7,11 +7,14 @@ One training step on every rank:
    process would see, in the same order);
 2. forward, backward and the metric updates run locally;
 3. ONE ``Allreduce`` (sum) runs over a single contiguous buffer laid out as
-   ``[gradients (P) | metric totals and counts (2M) | samples (1) | failure flags (R)]``;
+   ``[gradients (P) | non-trainable weight changes (S) | their sample count (1) |
+   metric totals and counts (2M) | samples (1) | failure flags (R)]``;
    every gradient is written into its slot already multiplied by the local sample count, so
    after the sum dividing by the summed count gives the gradient of the global batch's mean
    loss, exact also when the slices differ in size;
-4. every rank applies the same averaged gradients, so the weights stay identical.
+4. every rank applies the same averaged gradients, so the weights stay identical; the
+   non-trainable weights the forward pass changed (BatchNormalization's moving statistics)
+   become their value before the step plus the ranks' sample-weighted mean change.
 
 The buffer is a NumPy array handed to MPI through the buffer protocol (no pickle, no lists);
 the averaged gradients given to the optimizer are views into it. A rank whose local step
@@ -112,6 +115,11 @@ class DataParallel:
         self._grad_layout: _Layout | None = None
         self._grad_weights: list | None = None
         self._buffer: np.ndarray | None = None
+        self._state_weights: list = []
+        self._state_layout = _Layout([])
+        self._state_before = np.empty(0, dtype=np.float32)
+        self._state_saved = False
+        self._step_samples = 0.0
         self._metric_snapshot: dict[str, float] | None = None
         # Time spent in gradient communication (the Allreduce call, or waiting for the
         # overlapped buckets) and the number of steps, for benchmarks.
@@ -167,6 +175,12 @@ class DataParallel:
                         for name, w in zip(self._weight_names(model), model.weights)],
             **settings,
         }
+        slots: list = []
+        if op == "fit":
+            slots = self._optimizer_slots(model)
+            signature["optimizer"] = self._optimizer_description(model.optimizer)
+            signature["optimizer_state"] = [f"{label}:{tuple(t.shape)}:{t.dtype}"
+                                            for label, t in slots]
         everyone = self.comm.allgather(signature)
         for other_rank, other in enumerate(everyone):
             if other != everyone[0]:
@@ -180,6 +194,7 @@ class DataParallel:
                     f"same size with the same settings, but they differ. {details}"))
         if op == "fit":
             self.broadcast_weights(model)
+            self._broadcast_optimizer_state(model.optimizer, [t for _, t in slots])
             self._prepare(model)
 
     @staticmethod
@@ -187,11 +202,47 @@ class DataParallel:
         names = getattr(model, "weight_names", None)
         return list(names) if names is not None else [str(i) for i in range(len(model.weights))]
 
+    @staticmethod
+    def _optimizer_description(optimizer) -> object:
+        """The optimizer's class and settings (ranks must agree), or its class name when
+        it cannot be serialized."""
+        try:
+            return tc.optimizers.serialize(optimizer)
+        except (ValueError, TypeError):
+            return type(optimizer).__name__
+
+    @staticmethod
+    def _optimizer_slots(model) -> list[tuple[str, tc.Tensor]]:
+        """(label, state tensor) for every slot of every trainable weight, in a fixed order.
+
+        A weight the optimizer has not stepped yet gets its state built now (the zeros its
+        first step would build), so every rank has the same slots to receive rank 0's."""
+        optimizer = model.optimizer
+        slots = []
+        for index, weight in enumerate(model.trainable_weights):
+            state = optimizer.state_for(weight)
+            for key in sorted(state):
+                if isinstance(state[key], tc.Tensor):
+                    slots.append((f"{index}/{key}", state[key]))
+        return slots
+
+    def _broadcast_optimizer_state(self, optimizer, slots: list) -> None:
+        """Give every rank rank 0's optimizer step count and state (momentum, velocity...):
+        a rank resumed from a checkpoint and a fresh one would otherwise apply different
+        updates to the same averaged gradients and their weights would drift apart."""
+        iterations = np.array([optimizer.iterations], dtype=np.int64)
+        self.comm.Bcast(iterations, root=0)
+        optimizer.iterations = int(iterations[0])
+        self._broadcast_tensors(slots)
+
     def broadcast_weights(self, model) -> None:
         """Give every rank rank 0's weights (one Bcast of one packed buffer per dtype)."""
-        weights = model.weights
+        self._broadcast_tensors(model.weights)
+
+    def _broadcast_tensors(self, tensors: list) -> None:
+        """Overwrite the tensors with rank 0's values (one Bcast per dtype)."""
         by_dtype: dict = {}
-        for w in weights:
+        for w in tensors:
             by_dtype.setdefault(np.dtype(w.dtype), []).append(w)
         for dtype, group in by_dtype.items():
             layout = _Layout(group)
@@ -215,7 +266,16 @@ class DataParallel:
         dtype = dtypes.pop() if dtypes else np.dtype(np.float32)
         self._grad_weights = list(weights)
         self._grad_layout = _Layout(weights)
-        extra = 2 * len(model.metrics) + 1 + self.size
+        # Non-trainable weights that the forward pass updates in place (BatchNormalization's
+        # moving statistics) travel after the gradients: each rank sends its step's change
+        # times its sample count, every rank adds the weighted mean change. Without it each
+        # rank kept the statistics of its own slices and the ranks' models drifted apart.
+        self._state_weights = [w for w in model.non_trainable_weights
+                               if np.dtype(w.dtype) == dtype]
+        self._state_layout = _Layout(self._state_weights)
+        self._state_before = np.empty(self._state_layout.size, dtype=dtype)
+        self._state_saved = False
+        extra = self._state_layout.size + 1 + 2 * len(model.metrics) + 1 + self.size
         self._buffer = np.empty(self._grad_layout.size + extra, dtype=dtype)
         self._make_buckets(dtype.itemsize)
 
@@ -250,6 +310,11 @@ class DataParallel:
         mean = getattr(model.loss, "reduction", None) != "sum"
         self._step_weight = float(local_samples) if mean else 1.0
         self._step_open = True
+        self._step_samples = float(local_samples)
+        kernels = current_backend()
+        for index, weight in enumerate(self._state_weights):
+            kernels.copy(weight.data, self._state_layout.view(self._state_before, index))
+        self._state_saved = True
         if self.overlap:
             self._written = [False] * len(self._grad_layout.shapes)
             self._missing = [stop - first for first, stop in self._buckets]
@@ -348,14 +413,30 @@ class DataParallel:
         total = self._read_tail(model)
         if failed:
             return []
+        self._apply_state_changes()
         grad_region = buffer[:layout.size]
         if mean and total > 0:
             _scale_into(grad_region, 1.0 / total, grad_region)
         return [tc.Tensor._wrap(layout.view(buffer, i)) for i in range(len(weights))]
 
     def _fill_tail(self, model, weight: float, failed: bool) -> None:
-        """Metric states, sample count and this rank's failure flag after the gradients."""
+        """Non-trainable weight changes, metric states, sample count and this rank's failure
+        flag after the gradients."""
         buffer, position = self._buffer, self._grad_layout.size
+        kernels, layout = current_backend(), self._state_layout
+        samples = self._step_samples if self._state_saved and not failed else 0.0
+        region = buffer[position:position + layout.size]
+        if samples:
+            # (current - before) * samples, per weight, with our kernels
+            for index, weight_tensor in enumerate(self._state_weights):
+                slot = layout.view(region, index)
+                kernels.binary("subtract", weight_tensor.data,
+                               layout.view(self._state_before, index), slot)
+            _scale_into(region, samples, region)
+        else:
+            region.fill(0)
+        buffer[position + layout.size] = samples
+        position += layout.size + 1
         for metric in model.metrics:
             holder = _metric_holder(metric)
             buffer[position] = holder.total if holder is not None else 0.0
@@ -366,9 +447,27 @@ class DataParallel:
         flags.fill(0)
         flags[self.rank] = 1.0 if failed else 0.0
 
+    def _apply_state_changes(self) -> None:
+        """Non-trainable weights = their value before the step + the ranks' sample-weighted
+        mean change (unchanged weights stay bit-identical: every change is exactly 0)."""
+        layout = self._state_layout
+        position = self._grad_layout.size
+        region = self._buffer[position:position + layout.size]
+        samples = float(self._buffer[position + layout.size])
+        self._state_saved = False
+        if not samples or not layout.size:
+            return
+        kernels = current_backend()
+        _scale_into(region, 1.0 / samples, region)
+        kernels.binary("add", region, self._state_before, region)
+        with tc.no_grad():
+            for index, weight in enumerate(self._state_weights):
+                weight.assign(layout.view(region, index))
+
     def _read_tail(self, model) -> float:
         """Snapshot the reduced metrics, check failure flags; returns the summed count."""
-        buffer, position = self._buffer, self._grad_layout.size
+        buffer = self._buffer
+        position = self._grad_layout.size + self._state_layout.size + 1
         snapshot = {}
         for metric in model.metrics:
             total, count = float(buffer[position]), float(buffer[position + 1])

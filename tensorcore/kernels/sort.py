@@ -155,28 +155,32 @@ def searchsorted(sorted_, values, out, right):
 @jit
 def put_rows(out, index, src):
     """out[index[i], :] = src[i, :] in order (a repeated index keeps the last row), for 2-D
-    C-contiguous out and src; every index is checked before the first write."""
+    C-contiguous out and src. Every index is checked before the first write: returns the
+    position of the first index outside [0, len(out)) with nothing written, else -1."""
     rows = out.shape[0]
     for i in range(index.size):
         if index[i] < 0 or index[i] >= rows:
-            raise ValueError("tensorcore numba kernel: put_rows index out of range")
+            return i
     width = out.shape[1]
     for i in range(index.size):
         r = index[i]
         for j in range(width):
             out[r, j] = src[i, j]
+    return -1
 
 
 @jit
 def take_rows(src, index, out):
-    """out[i, :] = src[index[i], :] for 2-D C-contiguous src and out. An index outside
-    [0, len(src)) raises IndexError (rows before it may already be copied); the check is one
-    compare per row inside the copy loop (a separate pass cost 17% on one-float rows)."""
+    """out[i, :] = src[index[i], :] for 2-D C-contiguous src and out. Returns the position of
+    the first index outside [0, len(src)) (rows before it are already copied), else -1; the
+    check is one compare per row inside the copy loop (a separate pass cost 17% on one-float
+    rows)."""
     rows = src.shape[0]
     width = src.shape[1]
     for i in range(index.size):
         r = index[i]
         if r < 0 or r >= rows:
-            raise IndexError("tensorcore numba kernel: take_rows index out of range")
+            return i
         for j in range(width):
             out[i, j] = src[r, j]
+    return -1

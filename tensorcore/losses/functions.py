@@ -15,8 +15,13 @@ EPSILON = 1e-7
 
 
 def as_float_tensor(value, dtype=None) -> tc.Tensor:
-    """Convert labels or predictions to a float tensor (float32 unless dtype says otherwise)."""
-    return tc.as_tensor(value, tc.float32 if dtype is None else dtype)
+    """Convert labels or predictions to a float tensor: `dtype` when given, else float64
+    values stay float64 (a float64 model's loss and gradients keep their precision) and
+    everything else becomes float32."""
+    if dtype is None:
+        kept = value.dtype if isinstance(value, (tc.Tensor, np.ndarray)) else None
+        dtype = tc.float64 if kept == np.float64 else tc.float32
+    return tc.as_tensor(value, dtype)
 
 
 def match_ranks(y_true: tc.Tensor, y_pred: tc.Tensor, op: str) -> tuple[tc.Tensor, tc.Tensor]:

@@ -30,11 +30,22 @@ def softmax_crossentropy_with_logits(labels: tc.Tensor, logits: tc.Tensor) -> tc
         per_sample = -tc.sum(labels * log_probs, axis=-1)
 
     def backward(grad_out: tc.Tensor) -> tuple[tc.Tensor]:
+        if is_grad_enabled():
+            return (_softmax_crossentropy_grad(labels, logits, grad_out),)
         label_mass = tc.sum(labels, axis=-1, keepdims=True)
         grad_logits = tc.exp(log_probs) * label_mass - labels
         return (grad_logits * tc.expand_dims(grad_out, -1),)
 
     return custom_op(per_sample.data, (logits,), backward, "softmax_crossentropy")
+
+
+def _softmax_crossentropy_grad(labels: tc.Tensor, logits: tc.Tensor,
+                               grad_out: tc.Tensor) -> tc.Tensor:
+    """(softmax(logits) * sum(labels) - labels) * grad_out, recorded from the live logits:
+    the rule under create_graph=True, where the saved (constant) gradient would drop the
+    softmax's own derivative from second-order gradients."""
+    label_mass = tc.sum(labels, axis=-1, keepdims=True)
+    return (tc.softmax(logits, axis=-1) * label_mass - labels) * tc.expand_dims(grad_out, -1)
 
 
 def _fused_softmax_crossentropy(labels: tc.Tensor, logits: tc.Tensor) -> tc.Tensor | None:
@@ -64,6 +75,8 @@ def _fused_softmax_crossentropy(labels: tc.Tensor, logits: tc.Tensor) -> tc.Tens
             backend.binary("multiply", grad_logits,
                            expand(g.reshape(g.shape[0], 1), grad_logits.shape), out)
             return (tc.Tensor._wrap(out),)
+        if is_grad_enabled():   # create_graph=True: differentiable in the logits too
+            return (_softmax_crossentropy_grad(labels, logits, grad_out),)
         return (saved * tc.expand_dims(grad_out, -1),)
 
     return custom_op(per_sample, (logits,), backward, "softmax_crossentropy")
@@ -81,7 +94,9 @@ def sigmoid_crossentropy_with_logits(labels: tc.Tensor, logits: tc.Tensor) -> tc
         per_sample = tc.mean(elementwise, axis=-1) if logits.ndim else elementwise
 
     def backward(grad_out: tc.Tensor) -> tuple[tc.Tensor]:
-        grad_logits = (tc.sigmoid(z) - labels) * (1.0 / last_dim)
+        # with create_graph=True the rule is recorded from the live logits (z is detached)
+        grad_logits = (tc.sigmoid(logits if is_grad_enabled() else z) - labels) \
+            * (1.0 / last_dim)
         if logits.ndim:
             grad_out = tc.expand_dims(grad_out, -1)
         return (grad_logits * grad_out,)

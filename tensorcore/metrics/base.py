@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 import tensorcore as tc
 from tensorcore.losses.loss import broadcast_weights
 
@@ -54,7 +56,7 @@ class Mean(Metric):
         if isinstance(values, tc.Tensor):
             if values.ndim == 0 or values.size == 1:
                 value = float(values.item())
-                weight = 1.0 if sample_weight is None else float(sample_weight)
+                weight = self._one_weight(sample_weight, values.shape)
                 self.total += value * weight
                 self.count += weight
                 return
@@ -68,9 +70,24 @@ class Mean(Metric):
             self.total += float(tc.sum(values * weights).item())
             self.count += float(tc.sum(tc.broadcast_to(weights, values.shape)).item())
             return
-        weight = 1.0 if sample_weight is None else float(sample_weight)
+        weight = self._one_weight(sample_weight, ())
         self.total += float(values) * weight
         self.count += weight
+
+    def _one_weight(self, sample_weight, shape: tuple) -> float:
+        """The weight of a single value: a number, or an array / Tensor of one element
+        (a batch of one sample gives its per-sample values with a weight of shape (1,))."""
+        if sample_weight is None:
+            return 1.0
+        weight = sample_weight.data if isinstance(sample_weight, tc.Tensor) else sample_weight
+        if isinstance(weight, (list, tuple, np.ndarray)):
+            weight = np.asarray(weight)
+            if weight.size != 1:
+                raise ValueError(f"{self.name}: sample_weight of shape {weight.shape} does not "
+                                 f"match one value of shape {tuple(shape)}; expected one "
+                                 "weight")
+            weight = weight.reshape(()).item()
+        return float(weight)
 
     def result(self) -> float:
         """The mean so far (0.0 before any update)."""

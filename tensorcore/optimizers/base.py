@@ -36,7 +36,7 @@ def fused_update(name: str, variable: tc.Tensor, *arrays_or_tensors):
         if array.dtype != data.dtype or not array.flags.c_contiguous \
                 or array.shape != data.shape:
             return None
-    variable._version += 1  # the caller runs the kernel now: an in-place write
+    variable._bump_version()  # the caller runs the kernel now: an in-place write
     return kernel
 
 

@@ -79,11 +79,21 @@ def scatter_add(out, index, src):
     np.add.at(out, index, src)
 
 
+def _check_rows(op, index, rows):
+    """IndexError for the first index outside [0, rows), as the C core's and Numba's."""
+    bad = np.flatnonzero((index < 0) | (index >= rows))
+    if bad.size:
+        raise IndexError(f"reference backend: {op}: index {int(index[bad[0]])} at position "
+                         f"{int(bad[0])} is out of range [0, {rows})")
+
+
 def take_rows(src, index, out):
+    _check_rows("take_rows", index, src.shape[0])
     out[...] = src[index]
 
 
 def put_rows(out, index, src):
+    _check_rows("put_rows", index, out.shape[0])   # before any write
     for i, row in enumerate(index):  # in order: a repeated index keeps the last row
         out[row] = src[i]
 
