@@ -345,3 +345,25 @@ def test_create_graph_gives_each_leaf_its_own_grad(backend):
     np.testing.assert_array_equal(d.grad.numpy(), [1.0, 1.0])
     (g,) = tc.autograd.grad(tc.sum(a.grad * a.grad), [a])   # a.grad = 2a stays in the graph
     np.testing.assert_allclose(g.numpy(), 8 * a.numpy())
+
+
+def test_in_place_write_of_a_value_that_requires_grad_is_refused(backend):
+    # In-place writes are not recorded; writing a value that requires grad into a plain
+    # tensor (buf[0:2] = w * 2, buf.assign(...), buf += w) silently cut w out of the graph:
+    # loss.backward() left w.grad None (PyTorch records it). Now a clear RuntimeError.
+    w = tc.tensor([1.0, 2.0], requires_grad=True)
+    buf = tc.zeros(3)
+    writes = [lambda: buf.__setitem__(slice(0, 2), w * 2),
+              lambda: buf.__setitem__(tc.tensor([0, 2]), w),
+              lambda: buf.assign(tc.ones(3) * tc.sum(w)),
+              lambda: buf.assign_sub(tc.ones(3) * tc.sum(w)),
+              lambda: buf[:2].__iadd__(w)]
+    for write in writes:
+        with pytest.raises(RuntimeError, match="requires grad, but in-place writes are not "
+                                               "recorded"):
+            write()
+    np.testing.assert_array_equal(buf.numpy(), [0.0, 0.0, 0.0])
+    buf[0:2] = w.detach()          # explicitly without gradient: fine
+    with tc.no_grad():
+        buf[1:3] = w * 2
+    np.testing.assert_array_equal(buf.numpy(), [1.0, 2.0, 4.0])
