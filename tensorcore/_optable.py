@@ -122,7 +122,9 @@ def _div_grad(t, g, out, a, b):
 def _pow_grad(t, g, out, a, b):
     ga = gb = None
     if a.requires_grad:
-        ga = t.multiply(g, t.multiply(b, t.power(a, t.subtract(b, 1))))
+        # b * a**(b - 1) is 0 * inf = NaN at a = 0, b = 0; x**0 is constant: 0 (as PyTorch)
+        ga = t.where(t.equal(b, 0), 0,
+                     t.multiply(g, t.multiply(b, t.power(a, t.subtract(b, 1)))))
     if b.requires_grad:
         base_zero = t.multiply(t.equal(a, 0), t.greater_equal(b, 0))
         gb = t.where(base_zero, 0, t.multiply(g, t.multiply(out, t.log(a))))

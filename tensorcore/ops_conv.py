@@ -8,8 +8,9 @@ dilations, groups, padding, and that the (dilated) window fits in the padded inp
 kernels (backend ``conv2d``, ``conv2d_grad_input``, ``conv2d_grad_filter``, ``pool2d``,
 ``pool2d_grad``) see one geometry vector: N, H, W, C, KH, KW, O, OH, OW, SH, SW, pad top,
 pad left, DH, DW, groups (bottom/right padding is implied by OH/OW). The 1-D forms run the
-2-D kernels on (N, 1, L, C) views. Gradients are first order (the backward rules call the
-kernels directly; they are not themselves recorded).
+2-D kernels on (N, 1, L, C) views. The backward rules call the kernels directly; with
+create_graph=True they are recorded too (each gradient is itself a convolution or pooling
+op of the upstream gradient, with its own rule), so second-order gradients are exact.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ._tape import attach, needs_grad
 from .ops_reduce import max as reduce_max
 from .ops_reduce import mean
 from .backend import current as backend
-from .tensor import Tensor, as_tensor
+from .tensor import Tensor, arange, as_tensor
 
 _FLOATS = (dtypes.float32, dtypes.float64)
 
@@ -164,28 +165,56 @@ def _conv_nd(op: str, x: Any, w: Any, strides: Any, padding: Any, dilation: Any,
         geom = (tx.shape[0], sizes[0], sizes[1], channels, windows[0], windows[1], cout,
                 outs[0], outs[1], strides[0], strides[1], pads[0][0], pads[1][0],
                 dilation[0], dilation[1], groups)
-    xd = contiguous(cast(tx.data, dtype))
-    wd = contiguous(cast(tw.data, dtype))
-    out = np.empty((tx.shape[0],) + outs + (cout,), dtype)
+    return _conv_apply(op, tx, tw, geom, dtype, (tx.shape[0],) + outs + (cout,))
+
+
+# The convolution and its two gradients as recorded ops of fixed geometry: each one's rule
+# is made of the other two, so backward passes run with create_graph=True are recorded.
+def _conv_kernel(kernel: str, a: Tensor, b: Tensor, geom: tuple, dtype, shape: tuple) -> Tensor:
+    """A fresh `shape` result of the backend's conv2d / conv2d_grad_input / _grad_filter."""
+    out = np.empty(shape, dtype)
     if out.size:
-        backend().conv2d(xd, wd, out, geom)
-    result = Tensor._wrap(out)
+        getattr(backend(), kernel)(contiguous(cast(a.data, dtype)),
+                                   contiguous(cast(b.data, dtype)), out, geom)
+    return Tensor._wrap(out)
+
+
+def _conv_apply(op: str, tx: Tensor, tw: Tensor, geom: tuple, dtype, shape: tuple) -> Tensor:
+    """conv(x, w) of validated operands."""
+    result = _conv_kernel("conv2d", tx, tw, geom, dtype, shape)
     if needs_grad(tx, tw):
         def rule(g, _o):
-            gd = contiguous(cast(g.data, dtype))
-            gx = gw = None
-            if tx.requires_grad:
-                dx = np.empty(xd.shape, dtype)
-                if dx.size:
-                    backend().conv2d_grad_input(gd, wd, dx, geom)
-                gx = Tensor._wrap(dx)
-            if tw.requires_grad:
-                dw = np.empty(wd.shape, dtype)
-                if dw.size:
-                    backend().conv2d_grad_filter(xd, gd, dw, geom)
-                gw = Tensor._wrap(dw)
-            return gx, gw
+            return (_conv_grad_input(op, g, tw, geom, dtype, tx.shape)
+                    if tx.requires_grad else None,
+                    _conv_grad_filter(op, tx, g, geom, dtype, tw.shape)
+                    if tw.requires_grad else None)
         attach(result, (tx, tw), rule, op)
+    return result
+
+
+def _conv_grad_input(op: str, g: Tensor, tw: Tensor, geom: tuple, dtype,
+                     shape: tuple) -> Tensor:
+    """d(conv)/dx applied to the output gradient g: linear in g and in w."""
+    result = _conv_kernel("conv2d_grad_input", g, tw, geom, dtype, shape)
+    if needs_grad(g, tw):
+        def rule(h, _o):
+            return (_conv_apply(op, h, tw, geom, dtype, g.shape) if g.requires_grad else None,
+                    _conv_grad_filter(op, h, g, geom, dtype, tw.shape)
+                    if tw.requires_grad else None)
+        attach(result, (g, tw), rule, f"{op}_grad_input")
+    return result
+
+
+def _conv_grad_filter(op: str, tx: Tensor, g: Tensor, geom: tuple, dtype,
+                      shape: tuple) -> Tensor:
+    """d(conv)/dw applied to the output gradient g: linear in x and in g."""
+    result = _conv_kernel("conv2d_grad_filter", tx, g, geom, dtype, shape)
+    if needs_grad(tx, g):
+        def rule(h, _o):
+            return (_conv_grad_input(op, g, h, geom, dtype, tx.shape)
+                    if tx.requires_grad else None,
+                    _conv_apply(op, tx, h, geom, dtype, g.shape) if g.requires_grad else None)
+        attach(result, (tx, g), rule, f"{op}_grad_filter")
     return result
 
 
@@ -242,12 +271,37 @@ def _pool_nd(op: str, kind: str, x: Any, pool_size: Any, strides: Any, padding: 
     result = Tensor._wrap(out)
     if record:
         def rule(g, _o):
-            gd = contiguous(cast(g.data, dtype))
-            dx = np.empty(xd.shape, dtype)
-            if dx.size:
-                backend().pool2d_grad(kind, gd, argmax, dx, geom)
-            return (Tensor._wrap(dx),)
+            return (_pool_grad(op, kind, g, argmax, geom, dtype, xd.shape),)
         attach(result, (tx,), rule, op)
+    return result
+
+
+def _pool_grad(op: str, kind: str, g: Tensor, argmax, geom: tuple, dtype,
+               shape: tuple) -> Tensor:
+    """The pooling's input gradient for output gradient g (linear in g), recorded under
+    create_graph=True with its adjoint as the rule."""
+    dx = np.empty(shape, dtype)
+    if dx.size:
+        backend().pool2d_grad(kind, contiguous(cast(g.data, dtype)), argmax, dx, geom)
+    result = Tensor._wrap(dx)
+    if needs_grad(g):
+        def rule(h, _o):
+            if kind == "avg":   # the adjoint of spreading each mean: the average pooling
+                out = np.empty(g.shape, dtype)
+                if out.size:
+                    backend().pool2d("avg", contiguous(cast(h.data, dtype)), out, None, geom)
+                adjoint = Tensor._wrap(out)
+                if needs_grad(h):
+                    attach(adjoint, (h,), lambda k, _o: (
+                        _pool_grad(op, kind, k, argmax, geom, dtype, shape),), op)
+                return (adjoint,)
+            # max: h read at each window's maximum (a recorded gather)
+            n, c = g.shape[0], g.shape[-1]
+            positions = Tensor._wrap(argmax).astype(dtypes.int64)
+            index = (arange(n).reshape((n,) + (1,) * (g.ndim - 1)) * (geom[1] * geom[2])
+                     + positions) * c + arange(c)
+            return (h.reshape(-1)[index],)
+        attach(result, (g,), rule, f"{op}_grad")
     return result
 
 

@@ -3,7 +3,8 @@ nonzero, searchsorted, unique_*, repeat, tile, row gathers and boolean masks.
 
 The kernels (csrc/sort.c, tensorcore/kernels/sort.py) take C-contiguous operands: the
 axis an op works along is moved last (a view) and materialized by our copy kernel.
-Order: NaN after every number; sort/argsort are stable (also when descending).
+Order: NaN above every number (last ascending, first descending, as PyTorch);
+sort/argsort are stable (also when descending).
 """
 
 from __future__ import annotations
@@ -61,14 +62,14 @@ def _check_axis(op: str, x: Tensor, axis: Any) -> int:
 
 
 def argsort(x: Any, axis: int = -1, descending: bool = False, stable: bool = True) -> Tensor:
-    """Indices (int64) that sort x along axis; stable, NaN last."""
+    """Indices (int64) that sort x along axis; stable, NaN largest (last ascending)."""
     x = _input(x, "argsort")
     axis = _check_axis("argsort", x, axis)
     return Tensor._wrap(_sort_kernel(x, axis, descending, False, True)[1])
 
 
 def sort(x: Any, axis: int = -1, descending: bool = False, stable: bool = True) -> Tensor:
-    """x sorted along axis (stable, NaN last); differentiable (the gradient follows the
+    """x sorted along axis (stable, NaN largest); differentiable (the gradient follows the
     permutation)."""
     x = _input(x, "sort")
     axis = _check_axis("sort", x, axis)

@@ -152,8 +152,12 @@ def read_archive(path: str | os.PathLike, kind: str | None = None,
     try:
         if not zipfile.is_zipfile(path):
             with open(path, "rb") as stream:
-                npy = stream.read(6) == b"\x93NUMPY"
-            raise error("it is a single .npy array, not a tensorcore archive" if npy else
+                magic = stream.read(6)
+            if magic.startswith(b"PK\x03\x04"):   # a zip's start without its end
+                raise error("the file is truncated or corrupt (a zip archive without its "
+                            "central directory)")
+            raise error("it is a single .npy array, not a tensorcore archive"
+                        if magic == b"\x93NUMPY" else
                         "it is not a tensorcore model/weights file (not a zip archive)")
         with zipfile.ZipFile(path) as archive:
             members = {n[:-4] for n in archive.namelist() if n.endswith(".npy")}

@@ -316,3 +316,15 @@ def test_writes_through_a_view_or_alias_are_caught(backend):
     other[0] = 3.0
     loss.backward()
     np.testing.assert_allclose(w.grad.numpy(), c.numpy()[0:2].sum(axis=0), rtol=1e-6)
+
+
+def test_power_with_zero_exponent_has_zero_gradient_at_zero(backend):
+    # d/dx x**0 = 0 everywhere; the rule computed 0 * 0**-1 = NaN at x = 0 (PyTorch: 0), so
+    # polynomial features x**i, i = 0..n, on data with zeros poisoned the whole gradient.
+    x = tc.tensor(np.array([0.0, 2.0, 0.0], np.float32), requires_grad=True)
+    e = tc.tensor(np.array([0.0, 0.0, 2.0], np.float32), requires_grad=True)
+    ((x ** 0.0).sum() + (x ** e).sum() + (x ** 1.0).sum()).backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0 + 0.0 + 1.0, 0.0 + 0.0 + 1.0,
+                                                   0.0 + 0.0 + 1.0])
+    np.testing.assert_array_equal(e.grad.numpy(), [0.0, np.log(2.0).astype(np.float32), 0.0])

@@ -376,3 +376,37 @@ def test_errors_before_kernels(no_kernels, call, error, words):
         call()
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+def _gradient_penalty(forward):
+    """x, k -> |d sum(tanh(forward(x, k)))/d(x, k)|^2: its gradient needs the backward
+    rules themselves to be differentiable (create_graph=True)."""
+    def penalty(*inputs):
+        grads = tc.autograd.grad(tc.sum(tc.tanh(forward(*inputs))), list(inputs),
+                                 create_graph=True)
+        return sum(tc.sum(g * g) for g in grads)
+    return penalty
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x, k: tc.conv2d(x, k, strides=(2, 1), padding="same", dilation=(1, 2)),
+    lambda x, k: tc.conv2d(x, k[:, :, :1], padding=((1, 0), (2, 1)), groups=2),
+    lambda x, k: tc.conv1d(x[:, 0], k[0], strides=2, padding="causal"),
+])
+def test_conv_second_order_gradcheck(backend, fn):
+    # The conv backward rules called the kernels on raw arrays and were not recorded, so
+    # under create_graph=True every second-order path through a convolution (a gradient
+    # penalty on a convnet) was silently missing.
+    rng = np.random.default_rng(10)
+    assert gradcheck(_gradient_penalty(fn),
+                     [rng.standard_normal((2, 5, 6, 2)), rng.standard_normal((2, 3, 2, 4))])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: tc.max_pool2d(x * x, 2, 1, "same"),
+    lambda x: tc.avg_pool2d(x * x, (3, 2), 2, "same"),
+    lambda x: tc.max_pool1d(x[:, 0] * x[:, 0], 3, 2),
+])
+def test_pool_second_order_gradcheck(backend, fn):
+    x = np.random.default_rng(11).standard_normal((2, 4, 5, 3))
+    assert gradcheck(_gradient_penalty(fn), [x])

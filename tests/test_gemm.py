@@ -179,6 +179,32 @@ def test_chapter2_shapes(C):
                                    rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_threads_private_and_shared_packed_b(C, dtype):
+    """With 2 threads the driver packs B once per thread when a region's packed B fits in
+    L2 (each thread's copy, no panel flags) and shares one copy otherwise; both, split over
+    M or N, with several K blocks and beta != 0, must match one thread and NumPy."""
+    rng = np.random.default_rng(11)
+    shapes = [(512, 128, 784), (128, 784, 512), (40, 700, 900), (600, 600, 700)]
+    try:
+        for m, n, k in shapes:
+            a = _random(rng, (k, m), dtype).T               # unit stride along M
+            b = _random(rng, (k, n), dtype)
+            c0 = _random(rng, (m, n), dtype)
+            ref = 0.5 * (a.astype(np.float64) @ b.astype(np.float64)) + 0.5 * c0
+            out = {}
+            for threads in (1, 2):
+                C.lib.tc_set_num_threads(threads)
+                out[threads] = c0.copy()
+                _gemm(C, a, b, out[threads], alpha=0.5, beta=0.5)
+                np.testing.assert_allclose(out[threads], ref, rtol=_tol(dtype, k),
+                                           atol=_tol(dtype, k),
+                                           err_msg=f"m={m} n={n} k={k} threads={threads}")
+            np.testing.assert_array_equal(out[1], out[2], err_msg=f"m={m} n={n} k={k}")
+    finally:
+        C.lib.tc_set_num_threads(0)
+
+
 def test_gemm_zero_sizes(C):
     a = np.ones((3, 0), np.float32)
     b = np.ones((0, 4), np.float32)

@@ -84,7 +84,9 @@ def test_truncated_file_fails_clearly(saved):
     _, path = saved
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match=r"load_model: cannot load '.*model\.tcm'"):
+    # (a save cut short used to be reported as "not a tensorcore file (not a zip archive)")
+    with pytest.raises(ValueError, match=r"load_model: cannot load '.*model\.tcm': the file "
+                                         r"is truncated or corrupt"):
         models.load_model(path)
 
 

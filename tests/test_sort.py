@@ -53,6 +53,20 @@ def test_sort_argsort_match_numpy_stable(backend, dtype, shape, axis):
             assert list(idx) == sorted(range(len(row)), key=key.__getitem__, reverse=True)
 
 
+@pytest.mark.parametrize("descending", [False, True])
+def test_argsort_of_read_only_input(backend, descending):
+    # The Numba argsort passed the input as its (unused) values target: a read-only input
+    # (a broadcast view, a non-writeable array) failed to compile with a TypingError.
+    a = np.array([3.0, 1.0, 2.0, 1.0], np.float32)
+    a.flags.writeable = False
+    expected = np.argsort(-a if descending else a, kind="stable")
+    np.testing.assert_array_equal(
+        xs.argsort(tc.from_numpy(a), descending=descending).numpy(), expected)
+    b = np.broadcast_to(a[:, None], (4, 3))
+    np.testing.assert_array_equal(tc.argsort(tc.from_numpy(b), axis=0).numpy(),
+                                  np.argsort(b, axis=0, kind="stable"))
+
+
 def test_sort_gradient_follows_permutation(backend):
     x = tc.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, -1.0]], dtype=tc.float64, requires_grad=True)
     w = tc.tensor([1.0, 10.0, 100.0], dtype=tc.float64)

@@ -433,7 +433,9 @@ def sort(a: np.ndarray, values: Optional[np.ndarray], index: Optional[np.ndarray
     if a.size == 0:
         return
     flat = a.reshape(-1)
-    vals = flat if values is None else values.reshape(-1)
+    # Without values (argsort) the kernel still types its values argument as a target:
+    # a one-element scratch array, never the input (a read-only input failed to compile).
+    vals = np.empty(1, a.dtype) if values is None else values.reshape(-1)
     idx = np.empty(1, np.int64) if index is None else index.reshape(-1)
     args = (flat, vals, idx, n, bool(descending), values is not None, index is not None)
     chunks = min(_chunks(a.size * 8, PARALLEL_MIN_MATH), rows)
