@@ -11,7 +11,7 @@ from . import autograd
 from ._dispatch import check_target
 from ._tape import is_grad_enabled, no_grad
 from .backend import current as backend
-from .tensor import Tensor
+from .tensor import Tensor, refuse_untracked_gradient
 
 
 def _swap(fn):
@@ -28,6 +28,7 @@ def _inplace(symbol: str, fn):
             raise RuntimeError(f"{symbol}: in-place update of a tensor that is part of a "
                                "recorded graph (it requires grad or was produced by a "
                                "recorded op); use the out-of-place operator or tc.no_grad()")
+        refuse_untracked_gradient(symbol, other)
         if not self.data.flags.writeable:
             raise ValueError(f"{symbol}: the tensor is read-only (a broadcast view)")
         with no_grad():
@@ -72,6 +73,7 @@ def _setitem(self, key, value) -> None:
         raise RuntimeError("__setitem__: in-place assignment into a tensor that requires "
                            "grad is not recorded; do it under tc.no_grad()")
     check_target("__setitem__", self.data)
+    refuse_untracked_gradient("__setitem__", value)
     view = ops_index.index_view(self, key, "__setitem__")
     if view is not None:
         # (_write counts the write on the memory the view shares with self)

@@ -196,10 +196,12 @@ def _deliver(leaf, grad, capture, delivered: set) -> None:
             capture[id(leaf)] = _add(capture[id(leaf)], grad)
         return
     if leaf.grad is None:
+        # .grad must own its memory: not a view, not an object handed to another leaf.
         if not is_grad_enabled():
-            # .grad must own its memory: not a view, not an object handed to another leaf.
             grad = grad._owned_copy(force=id(grad) in delivered)
-            delivered.add(id(grad))
+        elif id(grad) in delivered or grad.data.base is not None:
+            grad = grad * 1.0   # create_graph: a recorded copy, still part of the graph
+        delivered.add(id(grad))
         leaf.grad = grad
     else:
         leaf.grad = leaf.grad + grad

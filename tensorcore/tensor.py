@@ -109,6 +109,17 @@ def bump_storage_version(array: np.ndarray) -> None:
     _STORAGE_VERSIONS[key] = _STORAGE_VERSIONS.get(key, 0) + 1
 
 
+def refuse_untracked_gradient(op: str, value: Any) -> None:
+    """RuntimeError when an in-place write (not recorded by autodiff) would take a value that
+    requires grad while grad mode is on: its gradient would be silently lost."""
+    if isinstance(value, Tensor) and value.requires_grad and _tape.is_grad_enabled():
+        raise RuntimeError(
+            f"{op}: the value (shape {value.shape}) requires grad, but in-place writes are not "
+            "recorded by autodiff, so no gradient would flow back to it; build the tensor with "
+            "differentiable ops (tc.concatenate, tc.stack, tc.where), or write value.detach() "
+            "(or under tc.no_grad()) if no gradient should flow")
+
+
 class Tensor:
     """An n-dimensional array with a dtype, a shape and optional gradient tracking."""
 
@@ -339,6 +350,7 @@ class Tensor:
     def _write(self, name: str, op: str | None, value: Any) -> "Tensor":
         """self[...] = value (op None) or self[...] = self <op> value, in place."""
         check_target(name, self.data)
+        refuse_untracked_gradient(name, value)
         if op == "subtract" and self.dtype == dtypes.bool_:
             raise TypeError(f"{name}: subtract is not defined for bool tensors; use "
                             "logical ops (tc.logical_xor, ...)")

@@ -17,6 +17,8 @@ Scenarios:
              weights and step count to OUTDIR/resume-<rank>.npz (--reference: the same
              run in one process).
   optimizer-mismatch  rank 1 compiles Adam with another learning rate than rank 0.
+  predict-fresh  ranks initialised differently call evaluate and predict without fit;
+             writes OUTDIR/predict-fresh-<rank>.npz.
   batchnorm  a model with BatchNormalization (and a frozen one) trained on 2 ranks, or with
              --reference in one process; writes OUTDIR/batchnorm-<rank>.npz.
 """
@@ -175,6 +177,21 @@ def batchnorm(outdir: str, reference: bool) -> None:
     np.savez(f"{outdir}/batchnorm-{'reference' if reference else rank}.npz", **results)
 
 
+def predict_fresh(outdir: str) -> None:
+    rank = tc.distributed.rank()
+    x, y = make_data()
+    tc.random.seed(100 + rank)     # different weights on each rank, and no fit
+    model = make_model()
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"],
+                  distribute=tc.distributed.DataParallel())
+    predicted = model.predict(x[:101], batch_size=32)
+    evaluated = np.array(model.evaluate(x, y, verbose=0))
+    with tc.no_grad():        # this rank's own model, after predict: one process's answer
+        own = model(tc.tensor(x[:101])).numpy()
+    np.savez(f"{outdir}/predict-fresh-{rank}.npz", predict=predicted, evaluate=evaluated,
+             own=own)
+
+
 def optimizer_mismatch() -> None:
     x, y = make_data()
     model = make_model()
@@ -188,6 +205,8 @@ if __name__ == "__main__":
     scenario, *rest = sys.argv[1:]
     if scenario == "train":
         train(rest[0], "--reference" in rest, "--overlap" in rest)
+    elif scenario == "predict-fresh":
+        predict_fresh(rest[0])
     elif scenario in ("resume", "batchnorm"):
         {"resume": resume, "batchnorm": batchnorm}[scenario](rest[0], "--reference" in rest)
     else:

@@ -328,3 +328,42 @@ def test_power_with_zero_exponent_has_zero_gradient_at_zero(backend):
     np.testing.assert_array_equal(x.grad.numpy(), [0.0 + 0.0 + 1.0, 0.0 + 0.0 + 1.0,
                                                    0.0 + 0.0 + 1.0])
     np.testing.assert_array_equal(e.grad.numpy(), [0.0, np.log(2.0).astype(np.float32), 0.0])
+
+
+def test_create_graph_gives_each_leaf_its_own_grad(backend):
+    # With create_graph=True, a + b handed the same gradient object to both leaves, so
+    # a.grad was b.grad and a write into one changed the other.
+    a = tc.tensor([1.0, 2.0], requires_grad=True)
+    b = tc.tensor([3.0, 4.0], requires_grad=True)
+    (a * a + b).sum().backward(create_graph=True)
+    c = tc.tensor([1.0, 2.0], requires_grad=True)
+    d = tc.tensor([3.0, 4.0], requires_grad=True)
+    (c + d).sum().backward(create_graph=True)
+    assert c.grad is not d.grad and not np.shares_memory(c.grad.numpy(), d.grad.numpy())
+    with tc.no_grad():
+        c.grad.assign(tc.zeros(2))
+    np.testing.assert_array_equal(d.grad.numpy(), [1.0, 1.0])
+    (g,) = tc.autograd.grad(tc.sum(a.grad * a.grad), [a])   # a.grad = 2a stays in the graph
+    np.testing.assert_allclose(g.numpy(), 8 * a.numpy())
+
+
+def test_in_place_write_of_a_value_that_requires_grad_is_refused(backend):
+    # In-place writes are not recorded; writing a value that requires grad into a plain
+    # tensor (buf[0:2] = w * 2, buf.assign(...), buf += w) silently cut w out of the graph:
+    # loss.backward() left w.grad None (PyTorch records it). Now a clear RuntimeError.
+    w = tc.tensor([1.0, 2.0], requires_grad=True)
+    buf = tc.zeros(3)
+    writes = [lambda: buf.__setitem__(slice(0, 2), w * 2),
+              lambda: buf.__setitem__(tc.tensor([0, 2]), w),
+              lambda: buf.assign(tc.ones(3) * tc.sum(w)),
+              lambda: buf.assign_sub(tc.ones(3) * tc.sum(w)),
+              lambda: buf[:2].__iadd__(w)]
+    for write in writes:
+        with pytest.raises(RuntimeError, match="requires grad, but in-place writes are not "
+                                               "recorded"):
+            write()
+    np.testing.assert_array_equal(buf.numpy(), [0.0, 0.0, 0.0])
+    buf[0:2] = w.detach()          # explicitly without gradient: fine
+    with tc.no_grad():
+        buf[1:3] = w * 2
+    np.testing.assert_array_equal(buf.numpy(), [1.0, 2.0, 4.0])

@@ -195,6 +195,19 @@ def test_batchnorm_moving_statistics_stay_identical_across_ranks(tmp_path):
 
 
 @needs_mpi
+def test_predict_and_evaluate_use_rank_zero_weights(tmp_path):
+    # Without a fit, nothing synchronised the weights: predict gathered rows computed by
+    # each rank's own (different) model and evaluate summed metrics of two models.
+    result = _mpiexec(str(WORKER), "predict-fresh", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    rank0, rank1 = (np.load(tmp_path / f"predict-fresh-{r}.npz") for r in (0, 1))
+    np.testing.assert_array_equal(rank0["predict"], rank1["predict"])
+    np.testing.assert_array_equal(rank0["evaluate"], rank1["evaluate"])
+    np.testing.assert_array_equal(rank0["own"], rank1["own"])
+    np.testing.assert_allclose(rank0["predict"], rank0["own"], rtol=1e-6, atol=1e-7)
+
+
+@needs_mpi
 def test_cli_distributed_prints_one_test_accuracy_line():
     result = _mpiexec("-m", "tensorcore", "--distributed", "--epochs", "1", "--limit", "600",
                       "--verbose", "0")

@@ -159,7 +159,8 @@ class DataParallel:
 
     # ------------------------------------------------------------------ start-up
     def begin(self, model, op: str, settings: dict) -> None:
-        """Check that every rank runs the same model and settings; fit also syncs weights.
+        """Check that every rank runs the same model and settings, then give every rank rank
+        0's weights (fit: also its optimizer state).
 
         Raises ValueError on every rank (not only the odd one) when they disagree.
         """
@@ -192,8 +193,10 @@ class DataParallel:
                 raise distributed.mark_collective(ValueError(
                     f"{op}: the {self.size} ranks must run the same model on data of the "
                     f"same size with the same settings, but they differ. {details}"))
+        # Every collective call runs rank 0's model: evaluate and predict too, or a rank
+        # that initialised (or loaded) differently would contribute another model's rows.
+        self.broadcast_weights(model)
         if op == "fit":
-            self.broadcast_weights(model)
             self._broadcast_optimizer_state(model.optimizer, [t for _, t in slots])
             self._prepare(model)
 
