@@ -50,6 +50,20 @@ typedef struct tc_conv_geom {
     int64_t cg, og, k;           /* channels per group (in, out), im2col columns */
 } tc_conv_geom;
 
+/* One spatial dim: the farthest input position a window reaches, (out - 1) * stride +
+ * (k - 1) * dilation, and the padding, each times `scale`, within TC_MAX_ELEMENTS (all
+ * arguments >= 0, stride/k/dilation/scale >= 1). A stride only matters with out >= 2. */
+static int tc_conv_reach_ok(int64_t out, int64_t stride, int64_t k, int64_t dilation,
+                            int64_t pad, int64_t scale)
+{
+    int64_t step, span, reach;
+    if (out == 0)
+        return tc_mul_count(pad, scale, &reach);
+    return tc_mul_count(out - 1, stride, &step) && tc_mul_count(k - 1, dilation, &span) &&
+           step <= TC_MAX_ELEMENTS - span && tc_mul_count(step + span, scale, &reach) &&
+           tc_mul_count(pad, scale, &reach);
+}
+
 static int tc_conv_read_geom(const char *who, const int64_t *p, int pooling, tc_conv_geom *g)
 {
     if (p == NULL)
@@ -69,6 +83,19 @@ static int tc_conv_read_geom(const char *who, const int64_t *p, int pooling, tc_
         return tc_set_error("%s: %lld input / %lld output channels are not divisible by "
                             "groups=%lld", who, (long long)g->c, (long long)g->o,
                             (long long)g->groups);
+    /* Array sizes, and the input positions the kernels compute (oh*sh - pt + kh*dh, ...,
+     * times C for the row offsets of the window-row paths), must fit in int64: with
+     * wrapped arithmetic a bounds check could pass for the wrong position. */
+    const int64_t xdims[4] = {g->n, g->h, g->w, g->c}, ydims[4] = {g->n, g->oh, g->ow, g->o};
+    const int64_t wdims[4] = {g->kh, g->kw, g->c / g->groups, g->o};
+    int64_t count;
+    if (!tc_count_product(4, xdims, &count) || !tc_count_product(4, ydims, &count) ||
+        !tc_count_product(4, wdims, &count) ||
+        !tc_conv_reach_ok(g->oh, g->sh, g->kh, g->dh, g->pt, 1) ||
+        !tc_conv_reach_ok(g->ow, g->sw, g->kw, g->dw, g->pl, g->c))
+        return tc_set_error("%s: geometry too large (array sizes, padding or window "
+                            "positions beyond %lld elements)", who,
+                            (long long)TC_MAX_ELEMENTS);
     if (pooling && (g->o != g->c || g->groups != 1 || g->dh != 1 || g->dw != 1))
         return tc_set_error("%s: pooling needs O == C, groups 1 and dilation 1", who);
     if (pooling && g->h * g->w > INT32_MAX)
@@ -875,6 +902,8 @@ int tc_conv2d_grad_input(int dtype, const int64_t *geom, const void *dy, const v
     const int64_t es = tc_dtype_size(dtype);
     if (g.n == 0)
         return TC_OK;
+    if (dx == NULL)     /* written whole, even when OH or OW is 0 (zeros) */
+        return tc_set_error("tc_conv2d_grad_input: dx is NULL");
     if (g.oh == 0 || g.ow == 0) {
         memset(dx, 0, (size_t)(g.n * g.h * g.w * g.c * es));
         return TC_OK;
@@ -918,9 +947,10 @@ int tc_conv2d_grad_filter(int dtype, const int64_t *geom, const void *x, const v
     const int64_t m = g.n * g.oh * g.ow;
     const int64_t len = g.kh * g.kw * g.cg * g.o;
     const int64_t es = tc_dtype_size(dtype);
+    if (dw == NULL)     /* written whole, even when there are no output positions */
+        return tc_set_error("tc_conv2d_grad_filter: dw is NULL");
     if (m == 0) {
-        if (dw != NULL)
-            memset(dw, 0, (size_t)(len * es));
+        memset(dw, 0, (size_t)(len * es));
         return TC_OK;
     }
     tc_conv_job job;
@@ -1239,6 +1269,8 @@ int tc_pool2d_grad(int kind, int dtype, const int64_t *geom, const void *dy,
         return st;
     if (job.g.n == 0)
         return TC_OK;
+    if (dx == NULL)     /* written whole, even when OH or OW is 0 (zeros) */
+        return tc_set_error("tc_pool2d_grad: dx is NULL");
     if (job.g.oh == 0 || job.g.ow == 0) {
         memset(dx, 0, (size_t)(job.g.n * job.dst_image));
         return TC_OK;

@@ -12,8 +12,10 @@
  * sqrt loops vectorize because the build passes -fno-math-errno (ffi_build.compile_args,
  * used for both tensorcore._C and libtensorcore). */
 #include <math.h>
+#include <string.h>
 
 #include "gemm_internal.h"
+
 #include "tc_internal.h"
 
 /* Which compiled variant of the float32 loops to run: 0 generic, 1 avx2, 2 avx512. */
@@ -37,6 +39,44 @@ static int tc_fused_check(const char *func, int dtype, int64_t n)
     }
     return TC_OK;
 }
+
+/* The m x n size of a 2-D entry point (m already checked >= 0): n >= 0 and m * n within
+ * TC_MAX_ELEMENTS. */
+static int tc_fused_check_2d(const char *func, int64_t m, int64_t n)
+{
+    int64_t size;
+    if (n < 0) {
+        return tc_set_error("%s: negative size %lld", func, (long long)n);
+    }
+    if (!tc_mul_count(m, n, &size)) {
+        return tc_set_error("%s: %lld x %lld elements are too many", func, (long long)m,
+                            (long long)n);
+    }
+    return TC_OK;
+}
+
+/* The arrays a call with work to do reads or writes: any NULL among them is an error.
+ * names is a comma-separated list naming ptrs in order, for the message. */
+static int tc_fused_need(const char *func, const char *names, int count,
+                         const void *const *ptrs)
+{
+    for (int i = 0; i < count; i++) {
+        if (ptrs[i] == NULL) {
+            const char *name = names;            /* the i-th name of "a, b, c" */
+            for (int j = 0; j < i; j++) {
+                name = strchr(name, ',') + 2;
+            }
+            const char *end = strchr(name, ',');
+            int len = end != NULL ? (int)(end - name) : (int)strlen(name);
+            return tc_set_error("%s: %.*s is NULL", func, len, name);
+        }
+    }
+    return TC_OK;
+}
+#define TC_FUSED_NEED(func, ...)                                                         \
+    tc_fused_need(func, #__VA_ARGS__, (int)(sizeof((const void *[]){__VA_ARGS__})       \
+                                            / sizeof(const void *)),                     \
+                  (const void *[]){__VA_ARGS__})
 
 /* ---- loop bodies (T = element type, operate on [begin, end)) -------------------------- */
 
@@ -358,12 +398,18 @@ static int tc_level_for(int dtype)
 int tc_bias_act(int dtype, int64_t m, int64_t n, void *out, const void *bias, int act)
 {
     int status = tc_fused_check("tc_bias_act", dtype, m);
-    if (status || n < 0 || (act != 0 && act != 1)) {
-        return status ? status : tc_set_error("tc_bias_act: bad n %lld or act %d",
-                                              (long long)n, act);
+    if (status == TC_OK) {
+        status = tc_fused_check_2d("tc_bias_act", m, n);
+    }
+    if (status || (act != 0 && act != 1)) {
+        return status ? status : tc_set_error("tc_bias_act: bad act %d", act);
     }
     if (m == 0 || n == 0) {
         return TC_OK;
+    }
+    status = TC_FUSED_NEED("tc_bias_act", out, bias);
+    if (status) {
+        return status;
     }
     tc_bias_act_args args = {out, bias, n, act, tc_level_for(dtype)};
     int64_t min_rows = (TC_CHUNK_CHEAP + n - 1) / n;
@@ -377,6 +423,10 @@ int tc_relu_backward(int dtype, int64_t n, void *dx, const void *dy, const void 
     if (status || n == 0) {
         return status;
     }
+    status = TC_FUSED_NEED("tc_relu_backward", dx, dy, y);
+    if (status) {
+        return status;
+    }
     tc_relu_bwd_args args = {dx, dy, y, tc_level_for(dtype)};
     tc_parallel_for(n, TC_CHUNK_CHEAP, tc_relu_bwd_range, &args);
     return TC_OK;
@@ -387,6 +437,10 @@ int tc_sgd_update(int dtype, int64_t n, void *var, const void *grad, void *momen
 {
     int status = tc_fused_check("tc_sgd_update", dtype, n);
     if (status || n == 0) {
+        return status;
+    }
+    status = TC_FUSED_NEED("tc_sgd_update", var, grad);
+    if (status) {
         return status;
     }
     tc_sgd_args args = {var, momentum, grad, lr, mu, nesterov, tc_level_for(dtype)};
@@ -402,6 +456,10 @@ int tc_rmsprop_update(int dtype, int64_t n, void *var, const void *grad, void *v
     if (status || n == 0) {
         return status;
     }
+    status = TC_FUSED_NEED("tc_rmsprop_update", var, grad, velocity);
+    if (status) {
+        return status;
+    }
     tc_rmsprop_args args = {var, velocity, momentum, average, grad, lr, rho, mom, eps,
                             tc_level_for(dtype)};
     tc_parallel_for(n, TC_CHUNK_MATH, tc_rmsprop_range, &args);
@@ -413,6 +471,10 @@ int tc_adam_update(int dtype, int64_t n, void *var, const void *grad, void *m, v
 {
     int status = tc_fused_check("tc_adam_update", dtype, n);
     if (status || n == 0) {
+        return status;
+    }
+    status = TC_FUSED_NEED("tc_adam_update", var, grad, m, v);
+    if (status) {
         return status;
     }
     tc_adam_args args = {var, m, v, grad, alpha, beta_1, beta_2, eps, tc_level_for(dtype)};
@@ -458,6 +520,13 @@ int tc_argmax_hits(int dtype, int64_t m, int64_t n, const void *a, const void *b
         return tc_set_error("tc_argmax_hits: need n >= 1 columns and a result, got n=%lld",
                             (long long)n);
     }
+    status = tc_fused_check_2d("tc_argmax_hits", m, n);
+    if (status == TC_OK && m > 0) {
+        status = TC_FUSED_NEED("tc_argmax_hits", a, b);
+    }
+    if (status) {
+        return status;
+    }
     int64_t count = 0;
     if (dtype == TC_FLOAT32) {
         const float *x = a, *y = b;
@@ -486,12 +555,17 @@ int tc_relu_backward_colsum(int dtype, int64_t m, int64_t n, void *dx, const voi
                             const void *y, void *colsum)
 {
     int status = tc_fused_check("tc_relu_backward_colsum", dtype, m);
-    if (status || n < 0) {
-        return status ? status : tc_set_error("tc_relu_backward_colsum: negative n %lld",
-                                              (long long)n);
+    if (status == TC_OK) {
+        status = tc_fused_check_2d("tc_relu_backward_colsum", m, n);
     }
-    if (n == 0) {
-        return TC_OK;
+    if (status || n == 0) {
+        return status;
+    }
+    /* colsum is written even for m == 0 (zero sums) */
+    status = m > 0 ? TC_FUSED_NEED("tc_relu_backward_colsum", dx, dy, y, colsum)
+                   : TC_FUSED_NEED("tc_relu_backward_colsum", colsum);
+    if (status) {
+        return status;
     }
     tc_relu_colsum_args args = {dx, colsum, dy, y, m, n, tc_level_for(dtype)};
     /* split over columns (each column's sum stays in one thread, in row order) */

@@ -76,8 +76,16 @@ int tc_softmax_xent(int dtype, int64_t m, int64_t n, const void *logits, const v
         return tc_set_error("tc_softmax_xent: need m >= 0 rows of n >= 1 classes, got "
                             "m=%lld n=%lld", (long long)m, (long long)n);
     }
+    if (m > TC_MAX_ELEMENTS / n) {
+        return tc_set_error("tc_softmax_xent: %lld x %lld elements are too many",
+                            (long long)m, (long long)n);
+    }
     if (m == 0) {
         return TC_OK;
+    }
+    if (logits == NULL || labels == NULL || loss == NULL) {
+        return tc_set_error("tc_softmax_xent: NULL %s",
+                            logits == NULL ? "logits" : (labels == NULL ? "labels" : "loss"));
     }
     tc_xent_args args = {logits, labels, loss, grad, probs, n};
     int64_t min_rows = (TC_CHUNK_MATH + n - 1) / n;

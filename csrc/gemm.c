@@ -187,8 +187,15 @@ static int tc_gemm_status_error(const char *who, int status)
     return TC_OK;
 }
 
+/* 1 when x is a whole number that converts to int64 without overflow. */
+static int tc_gemm_int_scalar(double x)
+{
+    return x >= -9223372036854775808.0 && x < 9223372036854775808.0 && x == (double)(int64_t)x;
+}
+
 static int tc_gemm_check(const char *who, int dtype, int64_t m, int64_t n, int64_t k,
-                         const void *a, const void *b, const void *c)
+                         double alpha, double beta, const void *a, const void *b,
+                         const void *c)
 {
     if (dtype != TC_FLOAT32 && dtype != TC_FLOAT64 && dtype != TC_INT32 && dtype != TC_INT64)
         return tc_set_error("%s: unsupported dtype %d (expected float32, float64, int32 or "
@@ -202,6 +209,12 @@ static int tc_gemm_check(const char *who, int dtype, int64_t m, int64_t n, int64
     if (m > 0 && n > 0 && k > 0 && (a == NULL || b == NULL))
         return tc_set_error("%s: %s is NULL with m=%lld n=%lld k=%lld", who,
                             a == NULL ? "A" : "B", (long long)m, (long long)n, (long long)k);
+    /* the integer loops convert alpha and beta to int64: only whole numbers in range
+     * (converting NaN, +-inf or |x| >= 2^63 is undefined behaviour in C) */
+    if ((dtype == TC_INT32 || dtype == TC_INT64) &&
+        !(tc_gemm_int_scalar(alpha) && tc_gemm_int_scalar(beta)))
+        return tc_set_error("%s: integer GEMM needs whole alpha and beta in int64 range, "
+                            "got alpha=%g beta=%g", who, alpha, beta);
     return TC_OK;
 }
 
@@ -210,7 +223,7 @@ int tc_gemm(int dtype, int64_t m, int64_t n, int64_t k, double alpha,
             const void *b, int64_t rsb, int64_t csb, double beta,
             void *c, int64_t rsc, int64_t csc)
 {
-    const int st = tc_gemm_check("tc_gemm", dtype, m, n, k, a, b, c);
+    const int st = tc_gemm_check("tc_gemm", dtype, m, n, k, alpha, beta, a, b, c);
     if (st != TC_OK)
         return st;
     return tc_gemm_status_error("tc_gemm", tc_gemm_run(dtype, m, n, k, alpha, a, rsa, csa, b,
@@ -273,7 +286,7 @@ int tc_matmul(int dtype, int batch_ndim, const int64_t *batch_shape,
               const void *b, int64_t rsb, int64_t csb,
               void *c, int64_t rsc, int64_t csc)
 {
-    int st = tc_gemm_check("tc_matmul", dtype, m, n, k, a, b, c);
+    int st = tc_gemm_check("tc_matmul", dtype, m, n, k, 1.0, 0.0, a, b, c);
     if (st != TC_OK)
         return st;
     if (batch_ndim < 0 || batch_ndim > TC_MAX_BATCH_NDIM)
@@ -288,8 +301,10 @@ int tc_matmul(int dtype, int batch_ndim, const int64_t *batch_shape,
         if (batch_shape[d] < 0)
             return tc_set_error("tc_matmul: negative batch dim %lld at axis %d",
                                 (long long)batch_shape[d], d);
-        count *= batch_shape[d];
     }
+    if (batch_ndim > 0 && !tc_count_product(batch_ndim, batch_shape, &count))
+        return tc_set_error("tc_matmul: the batch dims multiply to more than %lld items",
+                            (long long)TC_MAX_ELEMENTS);
     if (count == 0 || m == 0 || n == 0)
         return TC_OK;
     tc_matmul_job jb = {

@@ -27,15 +27,16 @@ int tc_check_shape(const char *func, int ndim, const int64_t *shape, int64_t *si
     if (ndim > 0 && shape == NULL) {
         return tc_set_error("%s: shape is NULL with ndim %d", func, ndim);
     }
-    int64_t total = 1;
     for (int d = 0; d < ndim; d++) {
         if (shape[d] < 0) {
             return tc_set_error("%s: negative extent %lld in dim %d", func,
                                 (long long)shape[d], d);
         }
-        total *= shape[d];
     }
-    *size = total;
+    if (!tc_count_product(ndim, shape, size)) {
+        return tc_set_error("%s: the product of the %d extents exceeds %lld elements", func,
+                            ndim, (long long)TC_MAX_ELEMENTS);
+    }
     return TC_OK;
 }
 

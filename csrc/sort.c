@@ -128,7 +128,12 @@ int tc_sort(int dtype, int64_t rows, int64_t n, const void *src, void *values,
         return tc_set_error("tc_sort: negative size (rows=%lld, n=%lld)", (long long)rows,
                             (long long)n);
     }
-    if (rows == 0 || n == 0) {
+    int64_t total;
+    if (!tc_mul_count(rows, n, &total)) {
+        return tc_set_error("tc_sort: %lld rows of %lld elements are too many", (long long)rows,
+                            (long long)n);
+    }
+    if (total == 0) {
         return TC_OK;
     }
     if (src == NULL || (values == NULL && index == NULL)) {
@@ -180,7 +185,13 @@ int tc_cumsum(int dtype, int64_t outer, int64_t n, int64_t inner, const void *sr
     if (outer < 0 || n < 0 || inner < 0) {
         return tc_set_error("tc_cumsum: negative size");
     }
-    if (outer == 0 || n == 0 || inner == 0) {
+    const int64_t dims[3] = {outer, n, inner};
+    int64_t total;
+    if (!tc_count_product(3, dims, &total)) {
+        return tc_set_error("tc_cumsum: %lld x %lld x %lld elements are too many",
+                            (long long)outer, (long long)n, (long long)inner);
+    }
+    if (total == 0) {
         return TC_OK;
     }
     if (src == NULL || out == NULL) {
@@ -206,12 +217,16 @@ int tc_nonzero(int ndim, const int64_t *shape, const uint8_t *mask, int64_t coun
     if (ndim < 1 || ndim > TC_MAX_DIMS) {
         return tc_set_error("tc_nonzero: ndim %d is out of range [1, %d]", ndim, TC_MAX_DIMS);
     }
-    int64_t size = 1;
-    for (int d = 0; d < ndim; d++) {
-        if (shape[d] < 0) {
-            return tc_set_error("tc_nonzero: negative dimension");
-        }
-        size *= shape[d];
+    int64_t size;
+    int status = tc_check_shape("tc_nonzero", ndim, shape, &size);
+    if (status) {
+        return status;
+    }
+    if (count < 0) {
+        return tc_set_error("tc_nonzero: negative count %lld", (long long)count);
+    }
+    if ((size > 0 && mask == NULL) || (count > 0 && out == NULL)) {
+        return tc_set_error("tc_nonzero: NULL %s", mask == NULL ? "mask" : "out");
     }
     int64_t found = 0;
     for (int64_t i = 0; i < size; i++) {

@@ -62,7 +62,46 @@ void tc_layout_run(const tc_layout *layout, char *const *base, tc_inner_fn fn,
 
 /* Cheap argument checks shared by the entry points; return 0 or tc_set_error(...). */
 int tc_check_dtype(const char *func, int dtype);
+/* ndim in [0, TC_MAX_DIMS], shape non-NULL when ndim > 0, extents >= 0, the product of
+ * the non-zero extents at most TC_MAX_ELEMENTS; *size = the product of all extents. */
 int tc_check_shape(const char *func, int ndim, const int64_t *shape, int64_t *size);
+
+/* The most elements one array (or iteration space) may have: 2^59, so that element counts
+ * times any element or accumulator size (<= 16 bytes) still fit in int64 and size_t. Every
+ * real buffer is far below it; larger counts only come from wrong or overflowed sizes. */
+#define TC_MAX_ELEMENTS (INT64_MAX / 16)
+/* *out = a * b for a, b >= 0; returns 0 (and leaves *out alone) when the product exceeds
+ * TC_MAX_ELEMENTS. A zero factor always gives 0. */
+static inline int tc_mul_count(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t r;
+    if (a == 0 || b == 0) {
+        *out = 0;
+        return 1;
+    }
+    if (__builtin_mul_overflow(a, b, &r) || r > TC_MAX_ELEMENTS) {
+        return 0;
+    }
+    *out = r;
+    return 1;
+}
+/* The product of n factors (all >= 0) in *out: 1, or 0 when the product of the NON-ZERO
+ * factors exceeds TC_MAX_ELEMENTS (as NumPy, a zero extent does not excuse the others:
+ * (2^40, 2^40, 0) is refused, since a reduction over its last dim has 2^80 outputs). */
+static inline int tc_count_product(int n, const int64_t *factors, int64_t *out)
+{
+    int64_t total = 1;
+    int empty = 0;
+    for (int i = 0; i < n; i++) {
+        if (factors[i] == 0) {
+            empty = 1;
+        } else if (!tc_mul_count(total, factors[i], &total)) {
+            return 0;
+        }
+    }
+    *out = empty ? 0 : total;
+    return 1;
+}
 int64_t tc_dtype_size(int dtype);
 
 /* NaN-propagating max/min as np.maximum / np.minimum, and their integer forms. */

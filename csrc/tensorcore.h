@@ -10,6 +10,13 @@
  * negative or zero (broadcast) for inputs; shapes are int64. Pointers given as `data`
  * point at the element with all indices 0 (NumPy convention).
  *
+ * Checked before anything is read or written (an error status, nothing touched): dtype and
+ * op codes, ndim, negative sizes, NULL for an array the call would read or write (NULL is
+ * fine where no element is touched, e.g. a size-0 shape, or where documented as optional),
+ * and sizes too large to index: the product of the non-zero extents of one shape (or of
+ * m x n, rows x n, a conv geometry's arrays and window positions) must be at most 2^59
+ * elements (as NumPy, a zero extent does not excuse the others).
+ *
  * Layout and aliasing rules (the caller's duty: these functions do not check them, and
  * breaking one gives wrong results or out-of-bounds reads):
  * - data pointers are aligned to the item size; a NumPy view whose BYTE stride is not a
@@ -43,7 +50,8 @@ const char *tc_simd_level(void);            /* "avx512", "avx2", or "generic" */
 
 /* ---- GEMM (gemm.c): C = alpha * A @ B + beta * C, general strides (rs = row stride,
  * cs = column stride, in elements). dtype TC_FLOAT32 / TC_FLOAT64 (BLIS-style packed
- * path) or TC_INT32 / TC_INT64 (simple loops). beta == 0 never reads C. ------------- */
+ * path) or TC_INT32 / TC_INT64 (simple loops; alpha and beta must then be whole numbers
+ * in int64 range, else TC_ERR_INVALID). beta == 0 never reads C. -------------------- */
 int tc_gemm(int dtype, int64_t m, int64_t n, int64_t k, double alpha,
             const void *a, int64_t rsa, int64_t csa,
             const void *b, int64_t rsb, int64_t csb, double beta,

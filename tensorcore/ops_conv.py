@@ -112,6 +112,18 @@ def _out_size(op: str, n: int, pad: tuple, window: int, stride: int, what: str) 
     return (padded - window) // stride + 1
 
 
+# The kernels' limit on one array and on padded window positions (times channels):
+# TC_MAX_ELEMENTS of csrc/tc_internal.h, which the C core checks too.
+_MAX_ELEMENTS = 2**59 - 1
+
+
+def _check_padded(op: str, sizes: tuple, pads: tuple, channels: int) -> None:
+    for n, (before, after) in zip(sizes, pads):
+        if (n + before + after) * channels > _MAX_ELEMENTS:
+            raise ValueError(f"{op}: the padded input ({n} + padding {before} + {after}) x "
+                             f"{channels} channels exceeds {_MAX_ELEMENTS} elements")
+
+
 # ---- convolution ------------------------------------------------------------------------
 
 def _conv_nd(op: str, x: Any, w: Any, strides: Any, padding: Any, dilation: Any,
@@ -145,6 +157,7 @@ def _conv_nd(op: str, x: Any, w: Any, strides: Any, padding: Any, dilation: Any,
     pads = _pads(op, padding, sizes, eff, strides, causal_ok=rank == 1)
     outs = tuple(_out_size(op, n, p, e, s, "dilated kernel size" if e != k else "kernel size")
                  for n, p, e, s, k in zip(sizes, pads, eff, strides, windows))
+    _check_padded(op, sizes, pads, channels)
     if rank == 1:
         geom = (tx.shape[0], 1, sizes[0], channels, 1, windows[0], cout, 1, outs[0], 1,
                 strides[0], 0, pads[0][0], 1, dilation[0], groups)
@@ -242,6 +255,7 @@ def _pool_nd(op: str, kind: str, x: Any, pool_size: Any, strides: Any, padding: 
                          "dimension")
     outs = tuple(_out_size(op, n, p, k, s, "pool size")
                  for n, p, k, s in zip(sizes, pads, windows, strides))
+    _check_padded(op, sizes, pads, channels)
     if rank == 1:
         geom = (tx.shape[0], 1, sizes[0], channels, 1, windows[0], channels, 1, outs[0], 1,
                 strides[0], 0, pads[0][0], 1, 1, 1)

@@ -313,6 +313,18 @@ def test_conv2d_float32_wide_windows_match_reference(backend, case):
         np.testing.assert_allclose(grad.numpy(), expected.numpy(), rtol=1e-4, atol=5e-3)
 
 
+def test_conv2d_huge_stride_single_window(backend):
+    """A stride far beyond the input is legal when it yields one window per dim (the C
+    core bounds (OH - 1) * SH, not SH itself)."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 5, 5, 3)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 3, 2)).astype(np.float32)
+    out = tc.conv2d(x, k, strides=2**62)
+    assert out.shape == (2, 1, 1, 2)
+    expected = tc.conv2d(x, k).numpy()[:, :1, :1]
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
 # ---- errors: raised by the front end, before any kernel runs -----------------------------
 
 class _NoKernels:
@@ -348,6 +360,11 @@ K4 = np.zeros((3, 3, 3, 4), np.float32)
     (lambda: tc.conv2d(X4, K4, groups=2), ValueError, ["conv2d", "channels"]),
     (lambda: tc.conv2d(X4.astype(np.int32), K4), TypeError, ["conv2d", "int32"]),
     (lambda: tc.conv1d(X4, K4), ValueError, ["conv1d", "3-D"]),
+    # padding whose window positions would overflow the kernels' int64 index arithmetic
+    (lambda: tc.conv2d(X4, K4, strides=2**60, padding=2**60), ValueError,
+     ["conv2d", "padded input", "exceeds"]),
+    (lambda: tc.conv1d(X4[:, 0], K4[0], strides=2**61, padding=((0, 2**61),)), ValueError,
+     ["conv1d", "padded input", "exceeds"]),
     (lambda: tc.max_pool2d(X4, 7), ValueError, ["max_pool2d", "pool size (7)", "padded input"]),
     (lambda: tc.max_pool2d(X4, 2, 0), ValueError, ["max_pool2d", "strides"]),
     (lambda: tc.avg_pool2d(X4, 2, padding="causal"), ValueError, ["avg_pool2d", "padding"]),

@@ -558,6 +558,128 @@ static void test_errors(void)
           "zero-size copy with NULL data must succeed (%s)", tc_last_error());
 }
 
+/* Adversarial arguments an embedding tool may pass: NULL pointers where data is needed,
+ * extents whose product overflows int64, degenerate geometries. Each call must return an
+ * error status naming the function (no crash, no write). */
+static void test_adversarial(void)
+{
+    float f[8] = {1, -2, 3, -4, 5, -6, 7, -8}, g[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    float keep[8] = {9, 9, 9, 9, 9, 9, 9, 9};
+    int64_t hits = -1, unit = 1;
+
+    /* fused kernels: required arrays NULL */
+    expect_error(tc_bias_act(TC_FLOAT32, 2, 4, NULL, f, 0), "tc_bias_act", "NULL out");
+    expect_error(tc_bias_act(TC_FLOAT32, 2, 4, keep, NULL, 1), "tc_bias_act", "NULL bias");
+    expect_error(tc_relu_backward(TC_FLOAT32, 8, NULL, f, g), "tc_relu_backward", "NULL dx");
+    expect_error(tc_relu_backward(TC_FLOAT32, 8, keep, NULL, g), "tc_relu_backward",
+                 "NULL dy");
+    expect_error(tc_relu_backward(TC_FLOAT32, 8, keep, f, NULL), "tc_relu_backward",
+                 "NULL y");
+    expect_error(tc_relu_backward_colsum(TC_FLOAT32, 0, 4, NULL, NULL, NULL, NULL),
+                 "tc_relu_backward_colsum", "NULL colsum with m=0");
+    expect_error(tc_relu_backward_colsum(TC_FLOAT32, 2, 4, keep, f, NULL, g),
+                 "tc_relu_backward_colsum", "NULL y");
+    expect_error(tc_sgd_update(TC_FLOAT32, 8, NULL, f, NULL, 0.1, 0.0, 0), "tc_sgd_update",
+                 "NULL var");
+    expect_error(tc_sgd_update(TC_FLOAT32, 8, keep, NULL, NULL, 0.1, 0.0, 0), "tc_sgd_update",
+                 "NULL grad");
+    expect_error(tc_rmsprop_update(TC_FLOAT32, 8, keep, f, NULL, NULL, NULL, 0.1, 0.9, 0.0,
+                                   1e-7), "tc_rmsprop_update", "NULL velocity");
+    expect_error(tc_adam_update(TC_FLOAT64, 4, keep, f, g, NULL, 0.1, 0.9, 0.99, 1e-7),
+                 "tc_adam_update", "NULL v");
+    expect_error(tc_argmax_hits(TC_FLOAT32, 2, 4, NULL, f, &hits), "tc_argmax_hits",
+                 "NULL a");
+    CHECK(hits == -1, "tc_argmax_hits wrote hits on error");
+    expect_error(tc_softmax_xent(TC_FLOAT32, 2, 4, f, g, NULL, NULL, NULL), "tc_softmax_xent",
+                 "NULL loss");
+    expect_error(tc_softmax_xent(TC_FLOAT32, 2, 4, NULL, g, keep, NULL, NULL),
+                 "tc_softmax_xent", "NULL logits");
+    expect_error(tc_bias_act(TC_FLOAT32, INT64_MAX / 2, 4, keep, f, 0), "tc_bias_act",
+                 "m * n overflows");
+    expect_error(tc_softmax_xent(TC_FLOAT32, INT64_MAX / 2, 4, f, g, keep, NULL, NULL),
+                 "tc_softmax_xent", "m * n overflows");
+    CHECK(memcmp(keep, (float[8]){9, 9, 9, 9, 9, 9, 9, 9}, sizeof keep) == 0,
+          "a failing fused call wrote its output");
+
+    /* convolution / pooling gradients with an empty output and no dx buffer */
+    int64_t geom[TC_CONV_GEOM_LEN] = {0};
+    geom[TC_CG_N] = 1; geom[TC_CG_H] = 2; geom[TC_CG_W] = 2; geom[TC_CG_C] = 1;
+    geom[TC_CG_KH] = 1; geom[TC_CG_KW] = 1; geom[TC_CG_O] = 1; geom[TC_CG_OH] = 0;
+    geom[TC_CG_OW] = 2; geom[TC_CG_SH] = 1; geom[TC_CG_SW] = 1; geom[TC_CG_DH] = 1;
+    geom[TC_CG_DW] = 1; geom[TC_CG_GROUPS] = 1;
+    expect_error(tc_conv2d_grad_input(TC_FLOAT32, geom, NULL, NULL, NULL),
+                 "tc_conv2d_grad_input", "OH=0 with NULL dx");
+    expect_error(tc_pool2d_grad(TC_POOL_AVG, TC_FLOAT32, geom, NULL, NULL, NULL),
+                 "tc_pool2d_grad", "OH=0 with NULL dx");
+    float dx[4] = {7, 7, 7, 7};
+    CHECK(tc_conv2d_grad_input(TC_FLOAT32, geom, NULL, f, dx) == TC_OK
+          && dx[0] == 0 && dx[3] == 0, "OH=0 conv input gradient must be zeros (%s)",
+          tc_last_error());
+    /* geometries whose sizes or index arithmetic overflow int64 */
+    geom[TC_CG_OH] = 2;
+    geom[TC_CG_H] = INT64_C(1) << 40;
+    geom[TC_CG_W] = INT64_C(1) << 40;
+    expect_error(tc_conv2d(TC_FLOAT32, geom, f, f, keep), "tc_conv2d", "N*H*W*C overflows");
+    geom[TC_CG_H] = 2; geom[TC_CG_W] = 2;
+    geom[TC_CG_SH] = INT64_C(1) << 62;
+    expect_error(tc_conv2d(TC_FLOAT32, geom, f, f, keep), "tc_conv2d", "OH*SH overflows");
+    geom[TC_CG_SH] = 1;
+    geom[TC_CG_PT] = INT64_MAX;
+    expect_error(tc_conv2d(TC_FLOAT32, geom, f, f, keep), "tc_conv2d", "padding overflows");
+    geom[TC_CG_PT] = 0;
+    geom[TC_CG_KH] = INT64_C(1) << 33; geom[TC_CG_KW] = INT64_C(1) << 33;
+    expect_error(tc_conv2d_grad_filter(TC_FLOAT32, geom, f, f, keep),
+                 "tc_conv2d_grad_filter", "KH*KW*C*O overflows");
+
+    /* extents whose product overflows int64 (wrapped to 0 or a small count before) */
+    int64_t huge2[2] = {INT64_C(1) << 32, INT64_C(1) << 32};
+    int64_t zero2[2] = {0, 0};
+    expect_error(tc_binary(TC_ADD, TC_FLOAT32, 2, huge2, keep, zero2, f, zero2, f, zero2),
+                 "tc_binary", "shape product overflows");
+    expect_error(tc_unary(TC_EXP, TC_FLOAT32, 2, huge2, keep, zero2, f, zero2), "tc_unary",
+                 "shape product overflows");
+    expect_error(tc_copy(TC_FLOAT32, TC_FLOAT32, 2, huge2, keep, zero2, f, zero2), "tc_copy",
+                 "shape product overflows");
+    expect_error(tc_reduce(TC_REDUCE_SUM, TC_FLOAT32, 2, huge2, 1u, keep, zero2, f, zero2, 0),
+                 "tc_reduce", "shape product overflows");
+    int64_t big_with_zero[3] = {INT64_C(1) << 40, INT64_C(1) << 40, 0};
+    int64_t zero3[3] = {0, 0, 0};
+    /* as NumPy: a zero extent does not excuse the others (a reduction over the last dim
+     * would have 2^80 outputs) */
+    expect_error(tc_reduce(TC_REDUCE_SUM, TC_FLOAT32, 3, big_with_zero, 4u, keep, zero3, f,
+                           zero3, 0), "tc_reduce", "kept extents overflow");
+    int64_t empty_ok[3] = {INT64_C(1) << 20, INT64_C(1) << 20, 0};
+    CHECK(tc_reduce(TC_REDUCE_MAX, TC_FLOAT32, 3, empty_ok, 1u, keep, zero3, f, zero3, 0)
+          == TC_OK && keep[0] == 9, "(2^20, 2^20, 0) max over dim 0 is empty (%s)",
+          tc_last_error());
+    expect_error(tc_matmul(TC_FLOAT32, 2, huge2, zero2, zero2, zero2, 2, 2, 2, f, 2, 1, f, 2,
+                           1, keep, 2, 1), "tc_matmul", "batch count overflows");
+    expect_error(tc_gemm(TC_INT32, 2, 2, 2, NAN, f, 2, 1, f, 2, 1, 0.0, keep, 2, 1),
+                 "tc_gemm", "integer GEMM with alpha NaN");
+    expect_error(tc_gemm(TC_INT64, 2, 2, 2, 1.0, f, 2, 1, f, 2, 1, 1e300, keep, 2, 1),
+                 "tc_gemm", "integer GEMM with beta out of int64 range");
+    expect_error(tc_gemm(TC_INT64, 2, 2, 2, 0.5, f, 2, 1, f, 2, 1, 0.0, keep, 2, 1),
+                 "tc_gemm", "integer GEMM with a fractional alpha");
+    CHECK(memcmp(keep, (float[8]){9, 9, 9, 9, 9, 9, 9, 9}, sizeof keep) == 0,
+          "a failing call wrote its output");
+
+    /* sort / cumsum / nonzero */
+    int64_t idx[8];
+    expect_error(tc_sort(TC_FLOAT32, INT64_C(1) << 40, INT64_C(1) << 40, f, NULL, idx, 0),
+                 "tc_sort", "rows * n overflows");
+    expect_error(tc_cumsum(TC_FLOAT32, INT64_C(1) << 32, INT64_C(1) << 32, 2, f, keep),
+                 "tc_cumsum", "outer * n * inner overflows");
+    uint8_t mask[4] = {1, 0, 1, 0};
+    int64_t n4 = 4;
+    expect_error(tc_nonzero(1, NULL, mask, 2, idx), "tc_nonzero", "NULL shape");
+    expect_error(tc_nonzero(1, &n4, NULL, 2, idx), "tc_nonzero", "NULL mask");
+    expect_error(tc_nonzero(1, &n4, mask, 2, NULL), "tc_nonzero", "NULL out");
+    expect_error(tc_nonzero(2, huge2, mask, 2, idx), "tc_nonzero", "size overflows");
+    CHECK(tc_nonzero(1, &n4, mask, 2, idx) == TC_OK && idx[0] == 0 && idx[1] == 2,
+          "nonzero of [1 0 1 0] (%s)", tc_last_error());
+    (void)unit;
+}
+
 int main(void)
 {
     printf("tensorcore %s, simd %s, gemm %s\n", tc_version(), tc_simd_level(),
@@ -575,6 +697,7 @@ int main(void)
     test_softmax();
     test_scatter_add();
     test_errors();
+    test_adversarial();
     tc_set_num_threads(1);
     test_matmul();
     test_reduce();
