@@ -47,8 +47,9 @@ def _to_array(data: Any, dtype: Any, op: str) -> np.ndarray:
             except (OverflowError, ValueError) as exc:
                 raise ValueError(f"{op}: cannot store the data as {dtypes.name(target)}: "
                                  f"{exc}") from None
-        elif source.dtype == np.float64:
-            # Python floats become float32, the default float dtype.
+        elif source.dtype == np.float64 and target is None:
+            # Python floats become float32, the default float dtype (an explicit float64
+            # target keeps them: the branch above does not run when the dtypes agree).
             source = np.array(data, dtype=np.float32)
         elif source.dtype == np.uint64:
             # NumPy picks uint64 for ints in [2**63, 2**64): int64 storage would wrap them

@@ -214,3 +214,13 @@ def test_assign_accepts_foreign_numpy_dtypes(backend):
     assert t.tolist() == [2, 3, 4] and t.dtype == tc.float32
     with pytest.raises(TypeError, match="dtype"):
         t.assign(np.array([1j, 2j, 3j]))
+
+
+def test_float64_target_keeps_python_floats_exact(backend):
+    # tc.tensor(python float, dtype=float64) once went through float32 (2e-9 error).
+    v = 0.12345678901234567
+    for data in (v, [v, -v], np.float64(v)):
+        t = tc.tensor(data, dtype=tc.float64)
+        assert t.dtype == tc.float64
+        np.testing.assert_array_equal(t.numpy(), np.asarray(data, dtype=np.float64))
+    assert tc.tensor(v).dtype == tc.float32
